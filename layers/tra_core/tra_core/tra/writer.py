@@ -1,0 +1,202 @@
+"""The TRA writer: validated entries in, Windows-1252 (or UTF-8) bytes out.
+
+Layout (CONTRACTS §3; ``tra-format.md`` §2, §4, §5; Cegid spec v011 pp. 9-10, 39-46, 49):
+
+- a journal header ``***S5EXPJRL`` + ``STD`` (or ``ETE``), version ``011``, sous-version ``001``;
+- one movement line per entry line, 222 characters (``STD``) or 1023 (``ETE``, through
+  ETATLETTRAGE, with every mandatory #1 field filled);
+- one ``G`` line per attachment after its entry's lines, naming the file at the zip root;
+- CRLF after every line, nothing taken from the wall clock: identical input, identical bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from tra_core.domain.entry import Entry
+from tra_core.domain.errors import Notice
+from tra_core.domain.rules import DEFAULT_COLLECTIVES, REFERENCE_WIDTH, collective_account, fit_label
+from tra_core.domain.text import fit_encoding
+from tra_core.tra.archive import DEFAULT_TRA_NAME, plan_attachment_names
+from tra_core.tra.layout import NO_DATE
+
+TraFormat = Literal["STD", "ETE"]
+TraEncoding = Literal["cp1252", "utf-8"]
+
+# JOURNAL DATE TYPE GENERAL TC AUX REF LABEL MODE DUE SENS AMOUNT N PIECE (tail is constant)
+_MOVEMENT = "%-3s%s%-2s%-17s%-1s%-17s%-35s%-35s%-3s%s%s%20s%s%8s"
+_STD_TAIL = " " * 13 + "E--" + " " * 47  # DEVISE, TAUXDEV blank; CODEMONTANT E--; rest blank
+_GED = "%-3s%s%-2s%-17sG%-17s%-35s%s"
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderInfo:
+    """Optional header fields. All default to blank, so the output never depends on the clock."""
+
+    origin: Literal["EXP", "CLI"] = "EXP"
+    firm_number: str = ""
+    created_at: datetime | None = None
+    user: str = ""
+    company_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TraOptions:
+    """How to render entries.
+
+    ``collectives`` maps a subsidiary root (``401``) to the collective account written in
+    GENERAL; a client file may configure its own. ``creation_date`` is the ETE DATECREATION
+    (the spec's "system date"); by default each entry's own date, to stay deterministic. The VAT
+    codes fill the ETE #1 fields the spec marks mandatory for invoices (REGIMETVA, TVA, TPF: "same
+    codification as CODE (REG)").
+    """
+
+    format: TraFormat = "STD"
+    encoding: TraEncoding = "cp1252"
+    collectives: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_COLLECTIVES))
+    header: HeaderInfo = field(default_factory=HeaderInfo)
+    creation_date: date | None = None
+    vat_on_receipts: bool = False
+    vat_regime: str = "FRA"
+    vat_code: str = "FRA"
+    parafiscal_code: str = "FRA"
+    tra_name: str = DEFAULT_TRA_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedTra:
+    """A rendered TRA file: its text, its encoded bytes, the warnings and the attachment plan.
+
+    ``attachment_names[i][j]`` is the name at the zip root of attachment ``j`` of entry ``i``,
+    the name its ``G`` line carries.
+    """
+
+    text: str
+    data: bytes
+    notices: tuple[Notice, ...]
+    attachment_names: tuple[tuple[str, ...], ...]
+    encoding: TraEncoding
+
+
+def _ddmmyyyy(day: date) -> str:
+    return f"{day.day:02d}{day.month:02d}{day.year:04d}"
+
+
+def render_header(options: TraOptions) -> str:
+    """The ``***`` journal header (``tra-format.md`` §2), 149 characters."""
+    info = options.header
+    stamp = info.created_at.strftime("%d%m%Y%H%M") if info.created_at else ""
+    user = fit_encoding(info.user, options.encoding)[:35]
+    company = fit_encoding(info.company_name, options.encoding)[:35]
+    return (
+        f"***S5{info.origin}JRL{options.format}   {NO_DATE}{NO_DATE}011"
+        f"{info.firm_number[:5]:<5}{stamp:<12}{user:<35}{company:<35}"
+        f"-   {'':6}{'':3}{NO_DATE}001--"
+    )
+
+
+class _Renderer:
+    """Renders entries line by line; holds the per-file state (piece numbers, notices)."""
+
+    def __init__(self, options: TraOptions):
+        self.options = options
+        self.encoding = options.encoding
+        self.collectives = options.collectives
+        self.notices: list[Notice] = []
+        self.lines: list[str] = []
+        self._labels: dict[tuple[str, str | None, int | None], str] = {}
+
+    def _text(self, text: str | None, entry_id: str, line: int | None, field_name: str) -> str:
+        if not text:
+            return ""
+        if text.isascii() and len(text) <= REFERENCE_WIDTH and text.isprintable():
+            return text
+        result, notices = fit_label(
+            text, encoding=self.encoding, entry_id=entry_id, line=line, field=field_name
+        )
+        self.notices.extend(notices)
+        return result
+
+    def _ete_block(self, entry: Entry, lettrable: bool) -> str:
+        options = self.options
+        created = options.creation_date or entry.date
+        return (
+            f"{entry.entry_id[:35]:<35}{_ddmmyyyy(entry.date)}{_ddmmyyyy(created)}"
+            f"{'':3}{'':17}{NO_DATE}N  "
+            + " " * 81
+            + ("X" if options.vat_on_receipts else "-")
+            + f"{options.vat_regime[:3]:<3}{options.vat_code[:3]:<3}{options.parafiscal_code[:3]:<3}"
+            + " " * 625
+            + ("AL " if lettrable else "RI ")
+        )
+
+    def render_entry(self, entry: Entry, piece: int, names: Sequence[str]) -> None:
+        entry_id = entry.entry_id
+        ete = self.options.format == "ETE"
+        prefix_date = _ddmmyyyy(entry.date)
+        piece_type = entry.effective_piece_type
+        reference = self._text(entry.reference, entry_id, None, "reference")
+        entry_label = self._text(entry.label, entry_id, None, "label") if entry.label else ""
+        due = _ddmmyyyy(entry.due_date) if entry.due_date else NO_DATE
+        mode = entry.payment_mode or ""
+        piece_text = str(piece)
+        first_x: tuple[str, str] | None = None
+        append = self.lines.append
+        for number, line in enumerate(entry.lines, start=1):
+            code = line.subsidiary_code
+            if code is not None:
+                general = collective_account(line.account, self.collectives)
+                account_type, auxiliary, line_due = "X", code, due
+                if first_x is None:
+                    first_x = (general, code)
+            else:
+                general, account_type, auxiliary, line_due = line.account, "", "", NO_DATE
+            label = self._text(line.label, entry_id, number, "label") if line.label else entry_label
+            amount = line.debit or line.credit
+            text = _MOVEMENT % (
+                entry.journal,
+                prefix_date,
+                piece_type,
+                general,
+                account_type,
+                auxiliary,
+                reference,
+                label,
+                mode,
+                line_due,
+                "D" if line.debit else "C",
+                str(amount).replace(".", ","),
+                "N",
+                piece_text,
+            )
+            append(text + _STD_TAIL + (self._ete_block(entry, code is not None) if ete else ""))
+        if names:
+            general, auxiliary = first_x or (entry.lines[0].account, "")
+            for name in names:
+                append(_GED % (entry.journal, prefix_date, piece_type, general, auxiliary, reference, name))
+
+
+def render_tra(entries: Sequence[Entry], options: TraOptions | None = None) -> RenderedTra:
+    """Render validated entries as one TRA journal file (CONTRACTS §3).
+
+    Entries are numbered 1, 2, ... in NUMEROPIECE, in the given order. Returns the text, the
+    encoded bytes (no BOM), the warnings (labels cut to 35 characters, transliterated text) and
+    the names of the attachments at the archive root. Pure: the same input gives the same bytes.
+    """
+    options = options or TraOptions()
+    names = plan_attachment_names(entries, reserved=(options.tra_name,))
+    renderer = _Renderer(options)
+    renderer.lines.append(render_header(options))
+    for piece, (entry, entry_names) in enumerate(zip(entries, names, strict=True), start=1):
+        renderer.render_entry(entry, piece, entry_names)
+    text = "\r\n".join(renderer.lines) + "\r\n"
+    return RenderedTra(
+        text=text,
+        data=text.encode(options.encoding),
+        notices=tuple(renderer.notices),
+        attachment_names=tuple(tuple(n) for n in names),
+        encoding=options.encoding,
+    )
