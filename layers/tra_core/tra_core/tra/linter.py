@@ -257,6 +257,7 @@ class _Lint:
     def order_and_balance(self) -> None:
         totals: dict[tuple[str, ...], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
         first_line: dict[tuple[str, ...], int] = {}
+        unreadable: set[tuple[str, ...]] = set()
         previous: TraLine | None = None
         numbered = {bool(line.piece_number.strip("0")) for line in self.tra.lines if not line.is_document}
         if len(numbered) > 1:
@@ -292,11 +293,12 @@ class _Lint:
             )
             amount = line.amount
             if amount is None or line.direction not in {"D", "C"}:
+                unreadable.add(key)  # already reported; a balance would only echo it
                 continue
             totals[key][0 if line.direction == "D" else 1] += amount
             first_line.setdefault(key, line.number)
         for piece_key, (debit, credit) in totals.items():
-            if debit != credit:
+            if debit != credit and piece_key not in unreadable:
                 self.add(
                     first_line[piece_key],
                     1,

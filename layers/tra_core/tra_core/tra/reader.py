@@ -209,13 +209,33 @@ def decode_tra(data: bytes) -> tuple[str, Encoding, bool, bool]:
     if had_bom:
         data = data[3:]
     try:
-        return data.decode("utf-8"), "utf-8", had_bom, False
+        as_utf8 = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
+        as_utf8 = None
+    if as_utf8 is not None and (had_bom or as_utf8.isascii()):
+        return as_utf8, "utf-8", had_bom, False
     try:
-        return data.decode("cp1252"), "cp1252", had_bom, False
+        as_cp1252 = data.decode("cp1252")
     except UnicodeDecodeError:
+        if as_utf8 is not None:
+            return as_utf8, "utf-8", had_bom, False
         return data.decode("cp1252", errors="replace"), "cp1252", had_bom, True
+    if as_utf8 is None:
+        return as_cp1252, "cp1252", had_bom, False
+    # Some cp1252 text is also valid UTF-8 ("à\xa0¡" = E0 A0 A1): keep the reading that puts
+    # the fixed columns where they belong.
+    if _column_score(as_cp1252) > _column_score(as_utf8):
+        return as_cp1252, "cp1252", had_bom, False
+    return as_utf8, "utf-8", had_bom, False
+
+
+def _column_score(text: str) -> int:
+    """How many movement lines have a direction (D/C) at column 130 in this decoding."""
+    score = 0
+    for line in text.split("\n"):
+        if len(line) > 150 and line[30] != "G" and line[129] in "DC" and line[150] in "NSUR":
+            score += 1
+    return score
 
 
 def split_lines(text: str) -> list[str]:
