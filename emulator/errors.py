@@ -78,7 +78,7 @@ class ApiError(Exception):
         return self.message if self.message is not None else MESSAGES.get(self.code, self.code)
 
 
-def api_error(code: str, status: int | None = None, **values: object) -> ApiError:
+def api_error(code: str, status: int | None = None, /, **values: object) -> ApiError:
     """An :class:`ApiError` with the catalogue's message, formatted with ``values``."""
     template = MESSAGES.get(code, code)
     message = template.format(**values) if values else template
