@@ -430,7 +430,11 @@ def mad_journal(dossier: Dossier, journal: Journal) -> dict[str, Any]:
         "type": type_name,
         "counterpartAccount": None
         if journal.account is None
-        else {"producerId": str(bank.account_id) if bank else None, "number": journal.account},
+        else {
+            "producerId": str(bank.account_id) if bank else None,
+            "number": journal.account,
+            "name": bank.label if bank else journal.account,
+        },
         "additionalProducerProperties": {"type": journal.type or "", "locked": journal.blocked},
     }
 
