@@ -102,7 +102,7 @@ def test_dates_and_amounts_parse_strictly():
 
 def test_lines_longer_than_1407_characters_are_read_up_to_1407():
     raw = ("ACH15032025FF606100".ljust(1500, "x")).encode()
-    assert read_tra(raw).lines[0].width == 1407
+    assert len(read_tra(raw).lines[0].label) == 35
 
 
 def test_cp1252_text_that_is_also_valid_utf8_is_read_as_cp1252_when_the_columns_say_so():

@@ -275,20 +275,21 @@ class Entry(BaseModel):
     def effective_piece_type(self) -> str:
         """TYPE PIECE: ``piece_type`` when given, else the default of CONTRACTS §1.
 
-        Business rule: purchase ``FF`` (``AF`` when the 401 line is a debit), sale ``FC`` (``AC``
-        when the 411 line is a credit), expense report ``OD``, bank transaction ``RF`` with a 401
+        Business rule: purchase ``FF`` (``AF`` when the first 401 line is a debit), sale ``FC``
+        (``AC`` when the first 411 line is a credit), expense report ``OD``, bank transaction ``RF`` with a 401
         line, ``RC`` with a 411 line, else ``OD``.
         """
         if self.piece_type:
             return self.piece_type
-        roots = {account_root(line.account): line for line in self.lines}
-        if self.kind is EntryKind.PURCHASE:
-            supplier = roots.get("401")
-            return "AF" if supplier is not None and supplier.direction == "D" else "FF"
-        if self.kind is EntryKind.SALE:
-            customer = roots.get("411")
-            return "AC" if customer is not None and customer.direction == "C" else "FC"
-        if self.kind is EntryKind.BANK_TRANSACTION:
+        kind = self.kind
+        if kind is EntryKind.PURCHASE:
+            supplier = next((ln for ln in self.lines if ln.account.startswith("401")), None)
+            return "AF" if supplier is not None and supplier.debit else "FF"
+        if kind is EntryKind.SALE:
+            customer = next((ln for ln in self.lines if ln.account.startswith("411")), None)
+            return "AC" if customer is not None and customer.credit else "FC"
+        if kind is EntryKind.BANK_TRANSACTION:
+            roots = {line.account[:3] for line in self.lines}
             if "401" in roots:
                 return "RF"
             if "411" in roots:

@@ -105,9 +105,10 @@ class _Lint:
 
     def movement(self, line: TraLine) -> None:
         number = line.number
-        if line.width > MAX_LINE_WIDTH:
+        width = len(self.tra.raw_lines[number - 1])
+        if width > MAX_LINE_WIDTH:
             self.add(number, MAX_LINE_WIDTH + 1, "LINE_TOO_LONG", "a line holds at most 1407 characters")
-        elif self.format == "STD" and line.width > MOVEMENT_WIDTH and not line.is_document:
+        elif self.format == "STD" and width > MOVEMENT_WIDTH and not line.is_document:
             raw = self.tra.raw_lines[number - 1]
             if raw[MOVEMENT_WIDTH:].strip():
                 self.add(
@@ -200,10 +201,11 @@ class _Lint:
                 "CURRENCY_MISSING",
                 "a foreign-currency line (amount code D..) needs a currency",
             )
-        if self.format == "ETE" and line.width < ETE_WIDTH:
+        width = len(self.tra.raw_lines[number - 1])
+        if self.format == "ETE" and width < ETE_WIDTH:
             self.add(
                 number,
-                line.width + 1,
+                width + 1,
                 "ETE_FIELDS_MISSING",
                 "an ETE line must fill the mandatory #1 fields through column 1023",
             )

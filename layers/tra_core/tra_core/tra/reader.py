@@ -9,22 +9,24 @@ name, headers after SO_READYGUID).
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from tra_core.tra.layout import HEADER_FIELDS, MAX_LINE_WIDTH, MOVEMENT_WIDTH, NO_DATE
+from tra_core.tra.layout import HEADER_FIELDS, MAX_LINE_WIDTH, NO_DATE
 
 Encoding = Literal["utf-8", "cp1252"]
 
-# One group per movement field (tra-format.md §4.1); applied to a line padded to 222 columns.
-_MOVEMENT_RE = re.compile(
-    r"(.{3})(.{8})(.{2})(.{17})(.)(.{17})(.{35})(.{35})(.{3})(.{8})(.)(.{20})(.)(.{8})(.{3})(.{10})(.{3})",
-    re.DOTALL,
-)
 _DATES: dict[str, date | None] = {}
+_new_line = tuple.__new__
+_C1_BYTES = bytes(range(0x80, 0xA0))
+_ACCOUNT_TYPE = itemgetter(5)  # TraLine.account_type, read at C speed
 HEADER_PRODUCTS = frozenset({"S1", "S3", "S5", "SI", "QU", "WS", "WT"})
 
 
@@ -93,12 +95,13 @@ class TraHeader:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class TraLine:
+class TraLine(NamedTuple):
     """A movement line or a ``G`` (document) line, every field trimmed.
 
     Raw texts are kept (``date_text``, ``amount_text``...) so the linter can point at bad values;
     ``accounting_date``, ``due`` and ``amount`` are the typed views (``None`` when blank or bad).
+    A ``NamedTuple`` rather than a dataclass: the reader builds one per line, and tuples are the
+    cheapest records Python can build (see ``docs/benchmarks.md``).
     """
 
     number: int
@@ -117,10 +120,8 @@ class TraLine:
     entry_type: str
     piece_number: str
     currency: str
-    exchange_rate: str
     amount_code: str
     document: str
-    width: int
 
     @property
     def is_document(self) -> bool:
@@ -208,18 +209,24 @@ def decode_tra(data: bytes) -> tuple[str, Encoding, bool, bool]:
     had_bom = data.startswith(b"\xef\xbb\xbf")
     if had_bom:
         data = data[3:]
+    if data.isascii():
+        return data.decode("ascii"), "utf-8", had_bom, False
     try:
-        as_utf8 = data.decode("utf-8")
+        as_utf8: str | None = data.decode("utf-8")
     except UnicodeDecodeError:
         as_utf8 = None
-    if as_utf8 is not None and (had_bom or as_utf8.isascii()):
+    if as_utf8 is not None and had_bom:
         return as_utf8, "utf-8", had_bom, False
-    try:
-        as_cp1252 = data.decode("cp1252")
-    except UnicodeDecodeError:
-        if as_utf8 is not None:
-            return as_utf8, "utf-8", had_bom, False
-        return data.decode("cp1252", errors="replace"), "cp1252", had_bom, True
+    if len(data.translate(None, _C1_BYTES)) == len(data):
+        # Without bytes 0x80-0x9F, cp1252 and latin-1 decode alike, and latin-1 is a plain copy.
+        as_cp1252 = data.decode("latin-1")
+    else:
+        try:
+            as_cp1252 = data.decode("cp1252")
+        except UnicodeDecodeError:
+            if as_utf8 is not None:
+                return as_utf8, "utf-8", had_bom, False
+            return data.decode("cp1252", errors="replace"), "cp1252", had_bom, True
     if as_utf8 is None:
         return as_cp1252, "cp1252", had_bom, False
     # Some cp1252 text is also valid UTF-8 ("à\xa0¡" = E0 A0 A1): keep the reading that puts
@@ -240,10 +247,14 @@ def _column_score(text: str) -> int:
 
 def split_lines(text: str) -> list[str]:
     """Split on CRLF or LF; a final newline does not make an extra empty line."""
-    lines = text.split("\n")
+    line_feeds = text.count("\n")
+    lines = text.split("\r\n")
+    if len(lines) - 1 != line_feeds or text.count("\r") != line_feeds:
+        # Not every line ends in CRLF: the general (slower) way.
+        lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
     if lines and lines[-1] == "":
         lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    return lines
 
 
 def _header(number: int, raw: str) -> TraHeader:
@@ -267,83 +278,104 @@ def _header(number: int, raw: str) -> TraHeader:
     )
 
 
+def _movement(number: int, raw: str) -> TraLine:
+    # Slices rather than a regex: measurably faster for 16 fields (docs/benchmarks.md).
+    return _new_line(
+        TraLine,
+        (
+            number, raw[0:3].strip(), raw[3:11].strip(), raw[11:13].strip(), raw[13:30].strip(),
+            raw[30:31].strip(), raw[31:48].strip(), raw[48:83].strip(), raw[83:118].strip(),
+            raw[118:121].strip(), raw[121:129].strip(), raw[129:130].strip(), raw[130:150].strip(),
+            raw[150:151].strip(), raw[151:159].strip(), raw[159:162].strip(), raw[172:175].strip(), "",
+        ),
+    )  # fmt: skip
+
+
+def _document(line: TraLine, raw: str) -> TraLine:
+    """A ``G`` line: the document name at column 84 and no amount columns (spec p. 49)."""
+    return line._replace(
+        label="", payment_mode="", due_text="", direction="", amount_text="", entry_type="",
+        piece_number="", currency="", amount_code="", document=raw[83:338].strip(),
+    )  # fmt: skip
+
+
 def parse_line(number: int, raw: str) -> TraLine:
     """Slice one movement or ``G`` line into trimmed fields (missing columns read as blanks)."""
-    width = len(raw)
-    padded = raw if width >= MOVEMENT_WIDTH else raw.ljust(MOVEMENT_WIDTH)
-    match = _MOVEMENT_RE.match(padded)
-    if match is None:  # only possible with line separators the regex cannot cross
-        padded = padded.replace("\n", " ")
-        match = _MOVEMENT_RE.match(padded)
-        assert match is not None
-    (
-        journal,
-        day,
-        piece_type,
-        general,
-        account_type,
-        auxiliary,
-        reference,
-        label,
-        mode,
-        due,
-        direction,
-        amount,
-        entry_type,
-        piece,
-        currency,
-        rate,
-        amount_code,
-    ) = map(str.strip, match.groups())
-    document = ""
-    if account_type == "G":
-        document = padded[83:338].strip()
-        label = mode = due = direction = amount = entry_type = piece = currency = rate = ""
-        amount_code = ""
-    return TraLine(
-        number,
-        journal,
-        day,
-        piece_type,
-        general,
-        account_type,
-        auxiliary,
-        reference,
-        label,
-        mode,
-        due,
-        direction,
-        amount,
-        entry_type,
-        piece,
-        currency,
-        rate,
-        amount_code,
-        document,
-        width,
-    )
+    line = _movement(number, raw)
+    return _document(line, raw) if line.account_type == "G" else line
+
+
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Hold the cyclic garbage collector while building many small acyclic records.
+
+    A TRA file of 100,000 lines makes 1.7 million strings; with the collector running, half the
+    reading time goes to collection passes that cannot free anything (docs/benchmarks.md).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def read_tra(data: bytes) -> TraFile:
     """Read a TRA journal file (CONTRACTS §4). Never raises on content: the linter judges it.
 
-    The first ``***`` line with a product code is the header; other ``***`` lines are parameter
-    records; blank lines are skipped; everything else is a movement or ``G`` line. Lines longer
-    than 1407 characters are read up to column 1407.
+    The first line is the header when it starts with ``***`` and a product or origin code;
+    other ``***`` lines are parameter records; blank lines are skipped; everything else is a
+    movement or ``G`` line. Lines longer than 1407 characters are read up to column 1407.
     """
-    text, encoding, had_bom, undecodable = decode_tra(data)
-    raw_lines = split_lines(text)
-    result = TraFile(encoding=encoding, raw_lines=raw_lines, had_bom=had_bom, undecodable=undecodable)
-    lines = result.lines
-    for number, raw in enumerate(raw_lines, start=1):
-        if raw.startswith("***"):
-            first = result.header is None and not result.records and not lines
-            if first and (raw[3:5] in HEADER_PRODUCTS or raw[5:8] in {"CLI", "EXP"}):
-                result.header = _header(number, raw)
+    with _no_gc_pauses():
+        text, encoding, had_bom, undecodable = decode_tra(data)
+        raw_lines = split_lines(text)
+        result = TraFile(encoding=encoding, raw_lines=raw_lines, had_bom=had_bom, undecodable=undecodable)
+        first = 0
+        if raw_lines and raw_lines[0].startswith("***"):
+            head = raw_lines[0]
+            if head[3:5] in HEADER_PRODUCTS or head[5:8] in {"CLI", "EXP"}:
+                result.header = _header(1, head)
             else:
-                result.records.append(TraRecord(number, raw[3:6].strip(), raw))
-            continue
-        if not raw.strip():
-            continue
-        lines.append(parse_line(number, raw[:MAX_LINE_WIDTH]))
+                result.records.append(TraRecord(1, head[3:6].strip(), head))
+            first = 1
+        longest = max(map(len, raw_lines), default=0)
+        if text.find("***", len(raw_lines[0]) if raw_lines else 0) >= 0 or longest > MAX_LINE_WIDTH:
+            lines = _read_mixed(result, raw_lines, first)
+        else:
+            lines = _read_plain(raw_lines, first)
+        account_types = list(map(_ACCOUNT_TYPE, lines))
+        if "G" in account_types:
+            for index in [i for i, kind in enumerate(account_types) if kind == "G"]:
+                line = lines[index]
+                lines[index] = _document(line, raw_lines[line.number - 1])
+        result.lines = lines
     return result
+
+
+def _read_plain(raw_lines: list[str], first: int) -> list[TraLine]:
+    """The common case: movement lines only after the header. One expression per line, inlined,
+    because this loop is the reader's whole cost (docs/benchmarks.md)."""
+    new, cls = _new_line, TraLine
+    return [
+        new(cls, (
+            number, raw[0:3].strip(), raw[3:11].strip(), raw[11:13].strip(), raw[13:30].strip(),
+            raw[30:31].strip(), raw[31:48].strip(), raw[48:83].strip(), raw[83:118].strip(),
+            raw[118:121].strip(), raw[121:129].strip(), raw[129:130].strip(), raw[130:150].strip(),
+            raw[150:151].strip(), raw[151:159].strip(), raw[159:162].strip(), raw[172:175].strip(), "",
+        ))
+        for number, raw in zip(range(first + 1, len(raw_lines) + 1), raw_lines[first:], strict=True)
+        if raw and (raw[0] != " " or raw.strip())
+    ]  # fmt: skip
+
+
+def _read_mixed(result: TraFile, raw_lines: list[str], first: int) -> list[TraLine]:
+    """The general case: parameter records between or among the movement lines."""
+    lines: list[TraLine] = []
+    for number, raw in enumerate(raw_lines[first:], start=first + 1):
+        if raw.startswith("***"):
+            result.records.append(TraRecord(number, raw[3:6].strip(), raw))
+        elif raw.strip():
+            lines.append(_movement(number, raw[:MAX_LINE_WIDTH]))
+    return lines

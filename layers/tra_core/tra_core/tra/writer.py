@@ -11,6 +11,7 @@ Layout (CONTRACTS §3; ``tra-format.md`` §2, §4, §5; Cegid spec v011 pp. 9-10
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,7 +19,14 @@ from typing import Literal
 
 from tra_core.domain.entry import Entry
 from tra_core.domain.errors import Notice
-from tra_core.domain.rules import DEFAULT_COLLECTIVES, REFERENCE_WIDTH, collective_account, fit_label
+from tra_core.domain.rules import (
+    DEFAULT_COLLECTIVES,
+    REFERENCE_WIDTH,
+    collective_account,
+    fit_label,
+    is_subsidiary_account,
+    subsidiary_code,
+)
 from tra_core.domain.text import fit_encoding
 from tra_core.tra.archive import DEFAULT_TRA_NAME, plan_attachment_names
 from tra_core.tra.layout import NO_DATE
@@ -26,10 +34,27 @@ from tra_core.tra.layout import NO_DATE
 TraFormat = Literal["STD", "ETE"]
 TraEncoding = Literal["cp1252", "utf-8"]
 
-# JOURNAL DATE TYPE GENERAL TC AUX REF LABEL MODE DUE SENS AMOUNT N PIECE (tail is constant)
-_MOVEMENT = "%-3s%s%-2s%-17s%-1s%-17s%-35s%-35s%-3s%s%s%20s%s%8s"
-_STD_TAIL = " " * 13 + "E--" + " " * 47  # DEVISE, TAUXDEV blank; CODEMONTANT E--; rest blank
+# JOURNAL DATE TYPE GENERAL TC AUX REF LABEL MODE DUE SENS AMOUNT, TYPE ECRITURE N, PIECE, then
+# DEVISE and TAUXDEV blank, CODEMONTANT E--, MONTANT2/3, ETABLISSEMENT, AXE, NUMECHE blank.
+_MOVEMENT = "%-3s%s%-2s%-17s%s%-17s%-35s%-35s%-3s%s%s%20sN%8s" + " " * 13 + "E--" + " " * 47
 _GED = "%-3s%s%-2s%-17sG%-17s%-35s%s"
+
+
+# Characters Windows-1252 cannot hold: everything outside ASCII and its 123 other characters.
+_CP1252_EXTRA = bytes(range(0x80, 0x100)).decode("cp1252", errors="ignore")
+_NOT_CP1252 = re.compile("[^\x00-\x7f" + re.escape(_CP1252_EXTRA) + "]")
+
+
+def _encode(text: str, encoding: TraEncoding) -> bytes:
+    """Encode the finished file. For cp1252, latin-1 gives the same bytes for every character
+    both hold (all but U+0080-U+009F, control characters the writer never emits) and is a
+    plain copy, where the cp1252 codec maps each character: try it first."""
+    if encoding == "cp1252":
+        try:
+            return text.encode("latin-1")
+        except UnicodeEncodeError:
+            pass
+    return text.encode(encoding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +124,11 @@ def render_header(options: TraOptions) -> str:
 
 
 class _Renderer:
-    """Renders entries line by line; holds the per-file state (piece numbers, notices)."""
+    """Renders entries line by line; holds the per-file state (notices, memo tables).
+
+    The memo tables exist for speed: a file repeats the same dates, accounts and labels on many
+    lines, and the writer must keep up with a bare ``%``-format (docs/benchmarks.md).
+    """
 
     def __init__(self, options: TraOptions):
         self.options = options
@@ -107,16 +136,35 @@ class _Renderer:
         self.collectives = options.collectives
         self.notices: list[Notice] = []
         self.lines: list[str] = []
-        self._labels: dict[tuple[str, str | None, int | None], str] = {}
+        self._dates: dict[date, str] = {}
+        self._placements: dict[tuple[str, str | None], tuple[str, str, str]] = {}
+
+    def _date(self, day: date) -> str:
+        text = self._dates.get(day)
+        if text is None:
+            text = self._dates[day] = _ddmmyyyy(day)
+        return text
+
+    def _placement(self, account: str, subsidiary: str | None) -> tuple[str, str, str]:
+        """(GENERAL, TYPE CPTE, AUXILIAIRE) of a line, after MyUnisoft's rules (CONTRACTS §2)."""
+        key = (account, subsidiary)
+        placement = self._placements.get(key)
+        if placement is None:
+            if is_subsidiary_account(account, subsidiary):
+                code = subsidiary_code(account, subsidiary)
+                placement = (collective_account(account, self.collectives), "X", code)
+            else:
+                placement = (account, " ", "")
+            self._placements[key] = placement
+        return placement
 
     def _text(self, text: str | None, entry_id: str, line: int | None, field_name: str) -> str:
         if not text:
             return ""
-        if text.isascii() and len(text) <= REFERENCE_WIDTH and text.isprintable():
-            return text
-        result, notices = fit_label(
-            text, encoding=self.encoding, entry_id=entry_id, line=line, field=field_name
-        )
+        if len(text) <= REFERENCE_WIDTH and text.isprintable() and text[0] != " " and text[-1] != " ":
+            if text.isascii() or self.encoding == "utf-8" or not _NOT_CP1252.search(text):
+                return text
+        result, notices = fit_label(text, encoding=self.encoding, entry_id=entry_id, line=line, field=field_name)
         self.notices.extend(notices)
         return result
 
@@ -124,7 +172,7 @@ class _Renderer:
         options = self.options
         created = options.creation_date or entry.date
         return (
-            f"{entry.entry_id[:35]:<35}{_ddmmyyyy(entry.date)}{_ddmmyyyy(created)}"
+            f"{entry.entry_id[:35]:<35}{self._date(entry.date)}{self._date(created)}"
             f"{'':3}{'':17}{NO_DATE}N  "
             + " " * 81
             + ("X" if options.vat_on_receipts else "-")
@@ -135,30 +183,28 @@ class _Renderer:
 
     def render_entry(self, entry: Entry, piece: int, names: Sequence[str]) -> None:
         entry_id = entry.entry_id
+        journal = entry.journal
         ete = self.options.format == "ETE"
-        prefix_date = _ddmmyyyy(entry.date)
+        day = self._date(entry.date)
         piece_type = entry.effective_piece_type
         reference = self._text(entry.reference, entry_id, None, "reference")
-        entry_label = self._text(entry.label, entry_id, None, "label") if entry.label else ""
-        due = _ddmmyyyy(entry.due_date) if entry.due_date else NO_DATE
+        entry_label = self._text(entry.label, entry_id, None, "label")
+        due = self._date(entry.due_date) if entry.due_date else NO_DATE
         mode = entry.payment_mode or ""
         piece_text = str(piece)
         first_x: tuple[str, str] | None = None
         append = self.lines.append
+        placement = self._placement
         for number, line in enumerate(entry.lines, start=1):
-            code = line.subsidiary_code
-            if code is not None:
-                general = collective_account(line.account, self.collectives)
-                account_type, auxiliary, line_due = "X", code, due
-                if first_x is None:
-                    first_x = (general, code)
-            else:
-                general, account_type, auxiliary, line_due = line.account, "", "", NO_DATE
+            general, account_type, auxiliary = placement(line.account, line.subsidiary)
+            subsidiary_line = account_type == "X"
+            if subsidiary_line and first_x is None:
+                first_x = (general, auxiliary)
             label = self._text(line.label, entry_id, number, "label") if line.label else entry_label
-            amount = line.debit or line.credit
+            debit = line.debit
             text = _MOVEMENT % (
-                entry.journal,
-                prefix_date,
+                journal,
+                day,
                 piece_type,
                 general,
                 account_type,
@@ -166,17 +212,16 @@ class _Renderer:
                 reference,
                 label,
                 mode,
-                line_due,
-                "D" if line.debit else "C",
-                str(amount).replace(".", ","),
-                "N",
+                due if subsidiary_line else NO_DATE,
+                "D" if debit else "C",
+                str(debit or line.credit).replace(".", ","),
                 piece_text,
             )
-            append(text + _STD_TAIL + (self._ete_block(entry, code is not None) if ete else ""))
+            append(text + self._ete_block(entry, subsidiary_line) if ete else text)
         if names:
             general, auxiliary = first_x or (entry.lines[0].account, "")
             for name in names:
-                append(_GED % (entry.journal, prefix_date, piece_type, general, auxiliary, reference, name))
+                append(_GED % (journal, day, piece_type, general, auxiliary, reference, name))
 
 
 def render_tra(entries: Sequence[Entry], options: TraOptions | None = None) -> RenderedTra:
@@ -195,7 +240,7 @@ def render_tra(entries: Sequence[Entry], options: TraOptions | None = None) -> R
     text = "\r\n".join(renderer.lines) + "\r\n"
     return RenderedTra(
         text=text,
-        data=text.encode(options.encoding),
+        data=_encode(text, options.encoding),
         notices=tuple(renderer.notices),
         attachment_names=tuple(tuple(n) for n in names),
         encoding=options.encoding,
