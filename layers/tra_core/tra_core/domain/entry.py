@@ -275,9 +275,9 @@ class Entry(BaseModel):
     def effective_piece_type(self) -> str:
         """TYPE PIECE: ``piece_type`` when given, else the default of CONTRACTS §1.
 
-        Business rule: purchase ``FF`` (``AF`` when the first 401 line is a debit), sale ``FC``
-        (``AC`` when the first 411 line is a credit), expense report ``OD``, bank transaction ``RF`` with a 401
-        line, ``RC`` with a 411 line, else ``OD``.
+        Business rule: purchase ``FF`` (``AF`` when the first 401 line is a debit), sale
+        ``FC`` (``AC`` when the first 411 line is a credit), expense report ``OD``, bank
+        transaction ``RF`` with a 401 line, ``RC`` with a 411 line, else ``OD``.
         """
         if self.piece_type:
             return self.piece_type

@@ -13,10 +13,10 @@ import gc
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Literal, NamedTuple
 
 from tra_core.tra.layout import HEADER_FIELDS, MAX_LINE_WIDTH, NO_DATE

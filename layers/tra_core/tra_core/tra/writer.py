@@ -161,10 +161,12 @@ class _Renderer:
     def _text(self, text: str | None, entry_id: str, line: int | None, field_name: str) -> str:
         if not text:
             return ""
-        if len(text) <= REFERENCE_WIDTH and text.isprintable() and text[0] != " " and text[-1] != " ":
-            if text.isascii() or self.encoding == "utf-8" or not _NOT_CP1252.search(text):
-                return text
-        result, notices = fit_label(text, encoding=self.encoding, entry_id=entry_id, line=line, field=field_name)
+        fits = len(text) <= REFERENCE_WIDTH and text.isprintable() and text[0] != " " and text[-1] != " "
+        if fits and (text.isascii() or self.encoding == "utf-8" or not _NOT_CP1252.search(text)):
+            return text
+        result, notices = fit_label(
+            text, encoding=self.encoding, entry_id=entry_id, line=line, field=field_name
+        )
         self.notices.extend(notices)
         return result
 

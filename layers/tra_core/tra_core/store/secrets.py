@@ -1,0 +1,73 @@
+"""The firms' API keys in Secrets Manager: one secret per connection, encrypted with the stack's KMS key.
+
+The secret's name is ``<prefix><connection id>``; the connection keeps that name (``secret_ref``)
+and the key's fingerprint, never the key. Disconnecting deletes the secret without a recovery
+window: nothing can be sent with that key afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager.client import SecretsManagerClient
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+class KeyNotFound(LookupError):
+    """The stored key is gone (the connection was disconnected)."""
+
+
+class SecretsManagerKeyVault:
+    def __init__(self, client: SecretsManagerClient, prefix: str, kms_key_id: str | None = None):
+        self._client = client
+        self._prefix = prefix
+        self._kms_key_id = kms_key_id
+
+    def __repr__(self) -> str:
+        return f"SecretsManagerKeyVault(prefix={self._prefix!r})"
+
+    def store(self, connection_id: str, api_key: str) -> str:
+        name = f"{self._prefix}{connection_id}"
+        try:
+            self._client.put_secret_value(SecretId=name, SecretString=api_key)
+            return name
+        except ClientError as exc:
+            code = _code(exc)
+            if code == "InvalidRequestException":
+                # Scheduled for deletion (a disconnection in progress): bring it back, then replace.
+                self._client.restore_secret(SecretId=name)
+                self._client.put_secret_value(SecretId=name, SecretString=api_key)
+                return name
+            if code != "ResourceNotFoundException":
+                raise
+        arguments: dict[str, str] = {
+            "Name": name,
+            "SecretString": api_key,
+            "Description": "MyUnisoft firm key of one bridge connection",
+        }
+        if self._kms_key_id:
+            arguments["KmsKeyId"] = self._kms_key_id
+        self._client.create_secret(**arguments)  # type: ignore[arg-type]
+        return name
+
+    def load(self, secret_ref: str) -> str:
+        try:
+            answer = self._client.get_secret_value(SecretId=secret_ref)
+        except ClientError as exc:
+            if _code(exc) in {"ResourceNotFoundException", "InvalidRequestException"}:
+                raise KeyNotFound(f"No stored key under {secret_ref}") from None
+            raise
+        return answer["SecretString"]
+
+    def destroy(self, secret_ref: str) -> None:
+        try:
+            self._client.delete_secret(SecretId=secret_ref, ForceDeleteWithoutRecovery=True)
+        except ClientError as exc:
+            if _code(exc) != "ResourceNotFoundException":
+                raise
