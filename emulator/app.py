@@ -282,10 +282,10 @@ class EmulatorApp:
             if config.error_details == "full"
             else ""
         )
-        inner = {"code": error.code, "message": error.text(), "details": details}
-        body = inner if config.error_shape == "unwrapped" else {"error": inner}
+        inner: dict[str, Any] = {"code": error.code, "message": error.text(), "details": details}
         if config.error_shape == "unwrapped":
-            body["details"] = ""
+            return Response(error.status, {**inner, "details": ""}, list(headers or []))
+        body = {"error": inner}
         return Response(error.status, body, list(headers or []))
 
     def _dispatch(self, request: Request) -> Response:

@@ -44,8 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"myunisoft-emulator: cannot load the fixtures: {exc}", file=sys.stderr)
         return 2
     server = make_emulator_server(app, args.host, args.port)
-    host, port = server.server_address[:2]
-    print(f"myunisoft-emulator listening on http://{host}:{port}", flush=True)
+    print(f"myunisoft-emulator listening on http://{args.host}:{server.server_port}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -35,7 +35,7 @@ class _RequestHandler(WSGIRequestHandler):
             return
         handler = _Handler(
             self.rfile,
-            self.wfile,
+            self.wfile,  # type: ignore[arg-type]
             self.get_stderr(),
             self.get_environ(),
             multithread=True,

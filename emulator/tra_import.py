@@ -227,8 +227,9 @@ def validate_import(
     if config.commit_mode == "all_or_nothing" and _balance(kept) != 0:
         raise api_error("IMPORT13")
     if not kept:
-        first = rejected[0] if rejected else {"code": "IMPORT6", "message": None}
-        raise ApiError(first["code"], 400, first["message"])
+        if not rejected:
+            raise api_error("IMPORT6")
+        raise ApiError(str(rejected[0]["code"]), 400, str(rejected[0]["message"]))
     return ImportOutcome(
         md5=tra_md5(tra_bytes),
         tra_text=tra_bytes.decode(tra.encoding, errors="replace"),
