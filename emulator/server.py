@@ -8,6 +8,7 @@ import socket
 import sys
 from socketserver import ThreadingMixIn
 from typing import Any
+from wsgiref.handlers import SimpleHandler
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 from emulator.errors import ConnectionDropped
@@ -20,6 +21,12 @@ class _Handler(ServerHandler):
         if isinstance(sys.exc_info()[1], ConnectionDropped):
             raise ConnectionDropped()  # let the request handler close the socket unanswered
         super().handle_error()
+
+    def close(self) -> None:
+        if getattr(self, "status", None) is None:  # dropped before any answer: nothing to log
+            SimpleHandler.close(self)
+        else:
+            super().close()
 
 
 class _RequestHandler(WSGIRequestHandler):
