@@ -91,6 +91,12 @@ def test_list_societies_returns_the_firms_dossiers_only(make_client: ClientFacto
     assert {s.society_id for s in other} == {3101, 3102}
 
 
+def test_society_key_lists_its_own_dossier(make_client: ClientFactory) -> None:
+    societies = make_client("demo-society-key").list_societies()
+
+    assert [(s.society_id, s.name) for s in societies] == [(2101, "BOULANGERIE MARTIN")]
+
+
 def test_get_society_reads_the_detailed_form(client: MyUnisoftClient) -> None:
     society = client.get_society(2102)
 

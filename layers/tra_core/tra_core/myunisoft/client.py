@@ -251,11 +251,15 @@ class MyUnisoftClient:
         return self._parse(KeyInfo, payload, "the key information")
 
     def list_societies(self) -> list[Society]:
-        """Every dossier the firm key reaches (``GET /api/v1/society`` without ``society-id``)."""
+        """Every dossier the key reaches (``GET /api/v1/society`` without ``society-id``).
+
+        A firm key gets the firm's list; a society key gets its one dossier.
+        """
         payload = self._get_json("/api/v1/society", what="list the firm's client files")
-        if isinstance(payload, dict):
-            items = payload.get("society_array")
-            items = [] if items is None else items
+        if isinstance(payload, dict) and "society_array" in payload:
+            items = payload["society_array"] or []
+        elif isinstance(payload, dict) and "society_id" in payload:
+            items = [payload]  # a society (api) key gets its own dossier, in the detailed form
         else:
             items = payload
         return self._parse_list(Society, items, "the list of client files")
