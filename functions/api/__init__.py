@@ -1,0 +1,1 @@
+"""The HTTP API (API Gateway HTTP API + JWT authorizer): connections, client files and references."""

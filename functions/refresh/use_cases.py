@@ -1,0 +1,307 @@
+"""Use cases of the reference refresh (ARCHITECTURE §1.2).
+
+- ``fan_out``: the nightly schedule queues one message per visible file of every active connection,
+  plus one rediscovery per connection, so no Lambda ever walks a whole firm and the shared rate
+  budget paces the work.
+- ``handle``: one queue message. A file refresh reads the chart of accounts, the journals and the
+  fiscal years, classifies subsidiary accounts (CONTRACTS §2.2), and stores a new snapshot with its
+  diff only when something changed. A rediscovery lists the firm's dossiers again.
+
+A refused key (revoked, integration disabled) marks the connection ``revoked`` and parks its work:
+later messages of that connection are skipped until a new key is put. Transient failures raise, so
+the message comes back (and lands in the dead-letter queue after the last attempt).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from refresh.diff import diff_references
+from tra_core.domain.references import Account, FiscalYear, Journal, References, classify_accounts
+from tra_core.myunisoft.errors import (
+    AccessForbidden,
+    BusinessRejection,
+    FolderNotFound,
+    ForbiddenRoute,
+    KeyRevoked,
+    MyUnisoftError,
+    ThirdPartyDisconnected,
+    UnexpectedResponse,
+)
+from tra_core.myunisoft.models import AccountRecord, Diary, FiscalYearRecord, Society
+from tra_core.store.ports import ConnectionRepository, FileRepository, KeyVault, RefreshQueue, SnapshotStore
+from tra_core.store.records import (
+    ClientFile,
+    Connection,
+    DiscoveredFile,
+    ReferenceCounts,
+    ReferenceSnapshot,
+    RefreshRequest,
+    RefreshResult,
+    key_fingerprint,
+    references_hash,
+)
+from tra_core.store.secrets import KeyNotFound
+from tra_core.store.snapshots import SnapshotExists
+
+#: Errors that mean the firm's key can no longer be used: the connection waits for a new key.
+KEY_REFUSED = (KeyRevoked, ThirdPartyDisconnected, AccessForbidden)
+#: Errors about this one dossier: recorded on the file, not retried.
+FILE_REFUSED = (FolderNotFound, ForbiddenRoute, BusinessRejection, UnexpectedResponse)
+
+
+class ReferenceClient(Protocol):
+    """The MyUnisoft calls the refresh makes (``tra_core.myunisoft.client.MyUnisoftClient``)."""
+
+    def list_societies(self) -> list[Society]: ...
+
+    def list_accounts(self, society_id: int) -> list[AccountRecord]: ...
+
+    def list_diaries(self, society_id: int) -> list[Diary]: ...
+
+    def list_fiscal_years(self, society_id: int) -> list[FiscalYearRecord]: ...
+
+    def close(self) -> None: ...
+
+
+class ReferenceClients(Protocol):
+    def open(self, api_key: str) -> ReferenceClient: ...
+
+
+@dataclass(frozen=True)
+class RefreshPorts:
+    connections: ConnectionRepository
+    files: FileRepository
+    snapshots: SnapshotStore
+    vault: KeyVault
+    queue: RefreshQueue
+    clients: ReferenceClients
+    clock: Callable[[], datetime]
+
+
+HandledAs = Literal[
+    "updated", "unchanged", "failed", "waiting_for_key", "skipped", "superseded", "discovered"
+]
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What one message did (for logs and metrics)."""
+
+    outcome: HandledAs
+    detail: str = ""
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class FanOut:
+    connections: int
+    files: int
+    messages: int
+
+
+def fan_out(ports: RefreshPorts) -> FanOut:
+    """Queue tonight's work: one rediscovery per active connection, one refresh per visible file."""
+    now = ports.clock()
+    requests: list[RefreshRequest] = []
+    connections = ports.connections.list_active()
+    files = 0
+    for connection in connections:
+        requests.append(
+            RefreshRequest(
+                kind="discover",
+                tenant=connection.tenant,
+                connection_id=connection.connection_id,
+                reason="nightly",
+                requested_at=now,
+            )
+        )
+        for file in ports.files.list(connection.connection_id):
+            if file.visible:
+                files += 1
+                requests.append(_refresh_request(connection, file.society_id, "nightly", now))
+    sent = ports.queue.send(requests)
+    return FanOut(connections=len(connections), files=files, messages=sent)
+
+
+def handle(request: RefreshRequest, ports: RefreshPorts) -> Handled:
+    """Carry out one queue message (see the module docstring)."""
+    connection = ports.connections.get(request.tenant, request.connection_id)
+    if connection is None or not connection.is_active or connection.secret_ref is None:
+        return Handled("skipped", "connection not active")
+    try:
+        api_key = ports.vault.load(connection.secret_ref)
+    except KeyNotFound:
+        return Handled("skipped", "key destroyed")
+    used = connection.model_copy(update={"key_fingerprint": key_fingerprint(api_key)})
+    with closing(ports.clients.open(api_key)) as client:
+        try:
+            if request.kind == "discover":
+                return rediscover(used, client, ports)
+            if request.society_id is None:
+                return Handled("skipped", "no client file named")
+            return refresh_file(used, request.society_id, client, ports)
+        except KEY_REFUSED as exc:
+            return _park(used, request, exc, ports)
+
+
+def rediscover(connection: Connection, client: ReferenceClient, ports: RefreshPorts) -> Handled:
+    """List the firm's dossiers again: new ones get a file (and a refresh), vanished ones a flag."""
+    now = ports.clock()
+    listed = [
+        DiscoveredFile(
+            society_id=s.society_id, name=s.name, siret=s.siret, folder_reference=s.folder_reference
+        )
+        for s in client.list_societies()
+    ]
+    discovery = ports.files.apply_discovery(connection, listed, now)
+    ports.connections.record_discovery(
+        connection.tenant, connection.connection_id, at=now, warnings=discovery.warnings
+    )
+    ports.queue.send([_refresh_request(connection, sid, "discovered", now) for sid in discovery.new])
+    return Handled("discovered", f"{len(discovery.new)} new, {len(discovery.vanished)} not visible")
+
+
+def refresh_file(
+    connection: Connection, society_id: int, client: ReferenceClient, ports: RefreshPorts
+) -> Handled:
+    """Fetch one file's references; store a new version only when they changed."""
+    file = ports.files.get(connection.connection_id, society_id)
+    if file is None or not file.visible:
+        return Handled("skipped", "file unknown or not visible")
+    now = ports.clock()
+    try:
+        references = build_references(
+            client.list_accounts(society_id),
+            client.list_diaries(society_id),
+            client.list_fiscal_years(society_id),
+        )
+    except FILE_REFUSED as exc:
+        ports.files.record_refresh(
+            connection.connection_id, society_id, _failure(now, "failed", exc, file.reference_version)
+        )
+        return Handled("failed", exc.code)
+    except MyUnisoftError as exc:
+        if exc.retryable:
+            ports.files.record_refresh(
+                connection.connection_id, society_id, _failure(now, "retrying", exc, file.reference_version)
+            )
+        raise
+    return _store(file, references, now, ports)
+
+
+def build_references(
+    accounts: list[AccountRecord], diaries: list[Diary], years: list[FiscalYearRecord]
+) -> References:
+    """MyUnisoft's answers as the bridge's reference data, subsidiary accounts set apart.
+
+    Business rule (CONTRACTS §2.2): every 401*/411* account is a subsidiary account, 401000 too.
+    A journal closed or blocked in MyUnisoft is ``blocked`` (nothing can be posted to it).
+    """
+    general, subsidiaries = classify_accounts(
+        Account(number=a.account_number, label=a.label, closed=a.closed) for a in accounts
+    )
+    journals = sorted(
+        (
+            Journal(code=d.code, name=d.name, type=d.diary_type_code, blocked=d.blocked or d.closed)
+            for d in diaries
+        ),
+        key=lambda j: j.code,
+    )
+    fiscal_years = sorted(
+        (FiscalYear(start=y.start_date, end=y.end_date, closed=y.closed) for y in years),
+        key=lambda y: (y.start, y.end),
+    )
+    return References(
+        accounts=tuple(general),
+        subsidiaries=tuple(subsidiaries),
+        journals=tuple(journals),
+        fiscal_years=tuple(fiscal_years),
+    )
+
+
+def _store(file: ClientFile, references: References, now: datetime, ports: RefreshPorts) -> Handled:
+    content_hash = references_hash(references)
+    if content_hash == file.reference_hash:
+        ports.files.record_refresh(
+            file.connection_id,
+            file.society_id,
+            RefreshResult(at=now, outcome="unchanged", version=file.reference_version),
+        )
+        return Handled("unchanged", version=file.reference_version)
+    previous = None
+    if file.reference_version is not None:
+        previous = ports.snapshots.load(file.connection_id, file.society_id, file.reference_version)
+    changes = diff_references(None if previous is None else previous.references, references)
+    version = (file.reference_version or 0) + 1
+    snapshot = ReferenceSnapshot(
+        connection_id=file.connection_id,
+        society_id=file.society_id,
+        version=version,
+        refreshed_at=now,
+        content_hash=content_hash,
+        references=references,
+        changes=changes,
+    )
+    try:
+        ports.snapshots.save(snapshot)
+    except SnapshotExists:
+        stored = ports.snapshots.load(file.connection_id, file.society_id, version)
+        if stored is None or stored.content_hash != content_hash:
+            return Handled("superseded", "a concurrent refresh stored this version first")
+    result = RefreshResult(at=now, outcome="updated", version=version, changes=changes.counts())
+    if not ports.files.record_snapshot(
+        file,
+        version=version,
+        content_hash=content_hash,
+        counts=ReferenceCounts.of(references),
+        result=result,
+    ):
+        return Handled("superseded", "a concurrent refresh moved the file first")
+    return Handled("updated", version=version)
+
+
+def _park(
+    connection: Connection, request: RefreshRequest, exc: MyUnisoftError, ports: RefreshPorts
+) -> Handled:
+    """The key was refused: the connection waits for a new key (if the refused key is still its key)."""
+    now = ports.clock()
+    ports.connections.mark_revoked(connection, code=exc.code, message=exc.message, now=now)
+    if request.kind == "refresh" and request.society_id is not None:
+        ports.files.record_refresh(
+            connection.connection_id, request.society_id, _failure(now, "waiting_for_key", exc, None)
+        )
+    return Handled("waiting_for_key", exc.code)
+
+
+def _failure(
+    now: datetime,
+    outcome: Literal["failed", "retrying", "waiting_for_key"],
+    exc: MyUnisoftError,
+    version: int | None,
+) -> RefreshResult:
+    return RefreshResult(
+        at=now,
+        outcome=outcome,
+        version=version,
+        code=exc.code,
+        message=exc.message,
+        myunisoft_code=exc.myunisoft_code,
+    )
+
+
+def _refresh_request(connection: Connection, society_id: int, reason: str, now: datetime) -> RefreshRequest:
+    return RefreshRequest.model_validate(
+        {
+            "kind": "refresh",
+            "tenant": connection.tenant,
+            "connection_id": connection.connection_id,
+            "society_id": society_id,
+            "reason": reason,
+            "requested_at": now,
+        }
+    )
