@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,28 @@ def test_bad_fixture_file_is_reported(start_emulator: StartEmulator, tmp_path: P
     broken.write_text("{not json", encoding="utf-8")
     with pytest.raises(RuntimeError, match="cannot load the fixtures"):
         start_emulator("--fixtures", str(broken))
+
+
+def test_slow_upload_times_out_and_the_retry_does_not_import_twice(emulator_url: str) -> None:
+    # Given an upload that MyUnisoft answers only after 1 s, and a client that waits 0.3 s
+    httpx.post(f"{emulator_url}/_emulator/faults", json={"route": "/api/v1/TRA/partial", "delay_s": 1.0})
+    with MyUnisoftClient(
+        emulator_url, DEMO_SECRET, "demo-firm-key", timeout=0.3, upload_timeout=0.3
+    ) as client:
+        # When the archive is uploaded
+        result = client.upload_tra(2101, build_tra_archive([PURCHASE]))
+
+    # Then the retry succeeded (or met IMPORT25), and once the slow call finishes there is one import
+    assert result.attempts >= 2
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        calls = [
+            r
+            for r in httpx.get(f"{emulator_url}/_emulator/requests").json()
+            if r["path"].endswith("/partial")
+        ]
+        if len(calls) >= 2 and all(r["status"] for r in calls):
+            break
+        time.sleep(0.05)
+    imports = httpx.get(f"{emulator_url}/_emulator/imports").json()
+    assert len(imports) == 1
