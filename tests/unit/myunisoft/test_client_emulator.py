@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -455,8 +456,8 @@ def test_business_rejection_keeps_myunisoft_words(client: MyUnisoftClient, purch
 # -- secrets ---------------------------------------------------------------------------------------
 
 
-def test_key_and_secret_never_appear_in_errors_or_reprs(
-    make_client: ClientFactory, emulator: EmulatorApp, purchase: dict[str, Any]
+def test_key_and_secret_never_appear_in_errors_reprs_or_logs(
+    make_client: ClientFactory, emulator: EmulatorApp, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Given an emulator that echoes the key and the secret in an error message
     secret_key = "demo-firm-key"
@@ -468,7 +469,11 @@ def test_key_and_secret_never_appear_in_errors_or_reprs(
     client = make_client(secret_key)
     errors: list[MyUnisoftError] = []
 
-    # When calls fail in several ways
+    caplog.set_level(logging.DEBUG)
+
+    # When calls succeed, are retried and fail in several ways
+    emulator.add_fault(Fault(route="/api/v1/society", status=500))
+    client.list_societies()
     with pytest.raises(BusinessRejection) as rejected:
         client.list_diaries(2101)
     errors.append(rejected.value)
@@ -478,7 +483,9 @@ def test_key_and_secret_never_appear_in_errors_or_reprs(
     errors.append(revoked.value)
 
     # Then neither the key nor the secret is in any message, detail or repr
-    texts = [repr(client), repr(client.rate_limiter)]
+    texts = [repr(client), repr(client.rate_limiter), caplog.text]
+    texts += [str(record.__dict__) for record in caplog.records]
+    assert any("retrying" in record.getMessage() for record in caplog.records)
     for error in errors:
         texts += [str(error), repr(error), error.message, str(error.details), str(error.myunisoft_message)]
     for text in texts:
