@@ -26,7 +26,6 @@ def test_the_worked_example_reads_back_field_by_field():
     assert tra.header.user == "EXPORT"
     x_line, first, second, document = tra.lines
     assert x_line.as_dict() == {
-        "line": 2,
         "journal": "ACH",
         "date": "2025-03-15",
         "piece_type": "FF",

@@ -150,7 +150,6 @@ class TraLine(NamedTuple):
         amount = self.amount
         document = self.is_document
         return {
-            "line": self.number,
             "journal": self.journal,
             "date": accounting_date.isoformat() if accounting_date else self.date_text,
             "piece_type": self.piece_type,
