@@ -27,6 +27,8 @@ _DATES: dict[str, date | None] = {}
 _new_line = tuple.__new__
 _C1_BYTES = bytes(range(0x80, 0xA0))
 _ACCOUNT_TYPE = itemgetter(5)  # TraLine.account_type, read at C speed
+# Fields that are blank on most lines are tested in place (no new string) before slicing.
+_BLANK17, _BLANK3 = " " * 17, " " * 3
 HEADER_PRODUCTS = frozenset({"S1", "S3", "S5", "SI", "QU", "WS", "WT"})
 
 
@@ -360,9 +362,14 @@ def _read_plain(raw_lines: list[str], first: int) -> list[TraLine]:
     return [
         new(cls, (
             number, raw[0:3].strip(), raw[3:11].strip(), raw[11:13].strip(), raw[13:30].strip(),
-            raw[30:31].strip(), raw[31:48].strip(), raw[48:83].strip(), raw[83:118].strip(),
-            raw[118:121].strip(), raw[121:129].strip(), raw[129:130].strip(), raw[130:150].strip(),
-            raw[150:151].strip(), raw[151:159].strip(), raw[159:162].strip(), raw[172:175].strip(), "",
+            raw[30:31].strip(),
+            "" if raw.startswith(_BLANK17, 31) else raw[31:48].strip(),
+            raw[48:83].strip(), raw[83:118].strip(),
+            "" if raw.startswith(_BLANK3, 118) else raw[118:121].strip(),
+            raw[121:129].strip(), raw[129:130].strip(), raw[130:150].strip(),
+            raw[150:151].strip(), raw[151:159].strip(),
+            "" if raw.startswith(_BLANK3, 159) else raw[159:162].strip(),
+            raw[172:175].strip(), "",
         ))
         for number, raw in zip(range(first + 1, len(raw_lines) + 1), raw_lines[first:], strict=True)
         if raw and (raw[0] != " " or raw.strip())
