@@ -1,0 +1,225 @@
+"""SQS pollers: what Lambda's SQS event source mapping does, for every queue mapping of the template.
+
+Each poller long-polls its queue, hands up to ``BatchSize`` messages to the function as the SQS
+event Lambda builds (``Records`` with ``messageId``, ``receiptHandle``, ``body``, ``attributes``,
+``messageAttributes`` in Lambda's camel-case shape, ``md5OfBody``, ``eventSource``,
+``eventSourceARN``, ``awsRegion``) and settles the batch as AWS does:
+
+- the function succeeds: every message is deleted;
+- the function fails (error or timeout): no message is deleted;
+- with ``ReportBatchItemFailures``: the messages named in ``batchItemFailures`` stay, the others
+  are deleted; an empty or missing list is a success, and a failure naming no message of the
+  batch fails the whole batch.
+
+A message that stays becomes visible again when the queue's visibility timeout (from the
+template) runs out, and the queue's own redrive policy moves it to the dead-letter queue after
+``maxReceiveCount`` receives: moto's SQS applies the ``RedrivePolicy`` the template declares, as
+AWS does. ``retry_delay_s`` (off by default) shortens the wait before a failed message comes back,
+for local runs that should not wait half an hour; it changes nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.topology import QueueMapping
+
+Invoke = Callable[[str, dict[str, Any], float | None], Any]
+
+#: The system attributes Lambda passes on (FIFO and tracing ones only when SQS sets them).
+_LAMBDA_ATTRIBUTES = (
+    "ApproximateReceiveCount",
+    "SentTimestamp",
+    "SenderId",
+    "ApproximateFirstReceiveTimestamp",
+    "SequenceNumber",
+    "MessageGroupId",
+    "MessageDeduplicationId",
+    "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
+)
+
+
+def _attribute_value(value: Mapping[str, Any]) -> dict[str, Any]:
+    """An SQS message attribute (boto3's ``StringValue``/``DataType``) in Lambda's camel-case shape."""
+    binary = value.get("BinaryValue")
+    if isinstance(binary, bytes | bytearray):
+        binary = base64.b64encode(binary).decode("ascii")
+    return {
+        "stringValue": value.get("StringValue"),
+        "binaryValue": binary,
+        "stringListValues": list(value.get("StringListValues") or []),
+        "binaryListValues": [
+            base64.b64encode(b).decode("ascii") if isinstance(b, bytes | bytearray) else b
+            for b in value.get("BinaryListValues") or []
+        ],
+        "dataType": value.get("DataType", "String"),
+    }
+
+
+def sqs_record(message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
+    """One received message as the ``Records[]`` item of the event Lambda's SQS mapping sends."""
+    attributes = message.get("Attributes", {}) or {}
+    record: dict[str, Any] = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {k: str(attributes[k]) for k in _LAMBDA_ATTRIBUTES if k in attributes},
+        "messageAttributes": {
+            name: _attribute_value(value) for name, value in (message.get("MessageAttributes") or {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode("utf-8")).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": queue_arn.split(":")[3],
+    }
+    if message.get("MD5OfMessageAttributes"):
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+def failed_message_ids(payload: Any, batch_ids: Iterable[str], report_item_failures: bool) -> set[str]:
+    """Which messages of a batch the function's answer leaves on the queue (Lambda's rules)."""
+    batch = set(batch_ids)
+    if not report_item_failures or not isinstance(payload, dict):
+        return set()
+    failures = payload.get("batchItemFailures")
+    if not failures:
+        return set()
+    if not isinstance(failures, list):
+        return batch
+    failed: set[str] = set()
+    for item in failures:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not isinstance(identifier, str) or identifier not in batch:
+            return batch  # a malformed answer fails the whole batch
+        failed.add(identifier)
+    return failed
+
+
+@dataclass
+class PollerStats:
+    batches: int = 0
+    received: int = 0
+    deleted: int = 0
+    failed: int = 0
+    function_errors: int = 0
+    last_error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class QueuePoller:
+    """Polls one queue for one mapping and invokes the mapping's function (see the module docstring)."""
+
+    mapping: QueueMapping
+    queue_url: str
+    queue_arn: str
+    invoke: Invoke
+    sqs: Any
+    retry_delay_s: int | None = None
+    wait_s: int = 1
+    on_batch: Callable[[str], None] | None = None
+    stats: PollerStats = field(default_factory=PollerStats)
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def batch_size(self) -> int:
+        return max(1, min(self.mapping.batch_size, 10))
+
+    def _receive(self, count: int, wait_s: int) -> list[dict[str, Any]]:
+        answer = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=count,
+            WaitTimeSeconds=wait_s,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages: list[dict[str, Any]] = answer.get("Messages", [])
+        return messages
+
+    def receive_batch(self) -> list[dict[str, Any]]:
+        """Up to ``BatchSize`` messages, gathering for ``MaximumBatchingWindowInSeconds`` when set."""
+        messages = self._receive(self.batch_size, self.wait_s)
+        window_ends = time.monotonic() + self.mapping.batching_window_s
+        while messages and len(messages) < self.batch_size and time.monotonic() < window_ends:
+            more = self._receive(self.batch_size - len(messages), 0)
+            if not more:
+                time.sleep(0.1)
+            messages.extend(more)
+        return messages
+
+    def poll_once(self) -> int:
+        """Receive one batch, invoke the function, settle the batch; returns the messages received."""
+        messages = self.receive_batch()
+        if not messages:
+            return 0
+        event = {"Records": [sqs_record(m, self.queue_arn) for m in messages]}
+        ids = [m["MessageId"] for m in messages]
+        try:
+            payload = self.invoke(self.mapping.function, event, None)
+        except Exception as exc:
+            failed = set(ids)
+            self.stats.function_errors += 1
+            self.stats.last_error = str(exc)
+        else:
+            failed = failed_message_ids(payload, ids, self.mapping.report_item_failures)
+        self._settle(messages, failed)
+        self.stats.batches += 1
+        self.stats.received += len(messages)
+        self.stats.failed += len(failed)
+        self.stats.deleted += len(messages) - len(failed)
+        if self.on_batch is not None:
+            self.on_batch(
+                f"{self.mapping.function} <- {self.mapping.queue}: {len(messages)} message(s), "
+                f"{len(failed)} failed"
+            )
+        return len(messages)
+
+    def _settle(self, messages: list[dict[str, Any]], failed: set[str]) -> None:
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            chunk = done[start : start + 10]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+            )
+        if self.retry_delay_s is None:
+            return  # failed messages come back when the queue's visibility timeout runs out
+        for message in messages:
+            if message["MessageId"] in failed:
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=self.retry_delay_s,
+                )
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception as exc:  # the queue is unreachable for a moment (e.g. while stopping)
+                self.stats.last_error = str(exc)
+                self._stop.wait(0.5)
+
+    def start(self) -> QueuePoller:
+        if self.mapping.enabled:
+            self._thread = threading.Thread(target=self.run, name=f"poller-{self.mapping.name}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            with contextlib.suppress(RuntimeError):
+                self._thread.join(timeout)
