@@ -85,9 +85,15 @@ def child_main(argv: Sequence[str] | None = None) -> int:
     # The protocol keeps the real stdout; everything the handler prints goes to stderr (its log).
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(line_buffering=True)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the stack stops its sandboxes itself
 
     def send(message: Mapping[str, Any]) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
         protocol.write(json.dumps(message, default=str) + "\n")
         protocol.flush()
 

@@ -114,6 +114,8 @@ def _int(value: Any, default: int, parameters: Mapping[str, str]) -> int:
         return default
     if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
         return int(parameters[value["Ref"]])
+    if isinstance(value, dict):
+        raise TopologyError(f"{value!r} cannot be resolved locally (a parameter without a value?)")
     return int(value)
 
 
@@ -153,7 +155,12 @@ def _default_authorizers(resources: Mapping[str, Any]) -> dict[str, str | None]:
 
 def read_topology(template: Mapping[str, Any], parameters: Mapping[str, str] | None = None) -> Topology:
     """The functions of ``template`` and the events that invoke them."""
-    parameters = parameters or {}
+    defaults = {
+        name: str(spec["Default"])
+        for name, spec in (template.get("Parameters", {}) or {}).items()
+        if "Default" in spec
+    }
+    parameters = {**defaults, **(parameters or {})}
     resources: Mapping[str, Any] = template["Resources"]
     globals_ = template.get("Globals", {}).get("Function", {}) or {}
     topology = Topology(default_authorizers=_default_authorizers(resources))
