@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test unit lint bench clean dynamodb-local validate
+.PHONY: install test unit lint bench clean dynamodb-local validate demo build
 
 install: $(STAMP)
 
@@ -54,8 +54,17 @@ validate: $(TOOLS_STAMP)
 	$(TOOLS)/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-3 $(TOOLS)/bin/sam validate --lint --template template.yaml
 
+# The whole story against a fresh local stack (bridge stack + the MyUnisoft emulator), then stops it.
+demo: install dynamodb-local
+	$(BIN)/bridge demo
+
+# The deployable artifacts (.aws-sam/build), then every handler imported as Lambda would load it.
+build: $(TOOLS_STAMP) install
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-3 $(TOOLS)/bin/sam build --template template.yaml
+	$(BIN)/python -m local.lambda_check .aws-sam/build
+
 bench: install
 	$(BIN)/python bench/bench_tra.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam
