@@ -1,0 +1,495 @@
+"""Entries the hub sent, as the bridge remembers them, and the upload-queue message (ARCHITECTURE §4-§5).
+
+One item per entry of a client file, holding its latest version: ``FILE#<connection>#<society>`` /
+``ENTRY#<entry_id>``. The item keeps the entry itself (so it can be re-queued), its status, the
+number of upload attempts, the warnings, every reason it was refused, the last error (MyUnisoft's
+code and message verbatim), the batch that carries it and, once uploaded, the md5 of the ``.tra``
+and MyUnisoft's request id. Items never expire: every accepted entry has a readable status.
+
+GSI1 (``CONN#<connection>#ENTRY#<status>`` / ``FILE#<society>#ENTRY#<entry_id>``) lists a
+connection's entries by status (the counts of ``GET /connections/{id}``, the parked entries to
+resume after a key replacement) and a file's entries by status.
+
+Every change of status is a conditional update naming the version (and, for entries inside a
+batch, the batch) it expects, so a duplicated delivery, a crashed worker or an older version can
+never overwrite a newer state.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
+
+from tra_core.domain.entry import Entry, decode_json
+from tra_core.domain.errors import EntryProblem, Notice
+from tra_core.store.dynamodb import (
+    entry_status_partition,
+    from_item,
+    is_conditional_failure,
+    item_without_keys,
+    to_item,
+)
+from tra_core.store.records import file_id_for
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+class EntryStatus(StrEnum):
+    """Where an entry stands (CONTRACTS §6; ARCHITECTURE §5)."""
+
+    QUEUED = "queued"
+    UPLOADING = "uploading"
+    UPLOADED = "uploaded"
+    REJECTED = "rejected"
+    WAITING_FOR_KEY = "waiting_for_key"
+    FAILED = "failed"
+
+
+FINAL_STATUSES = frozenset({EntryStatus.UPLOADED, EntryStatus.REJECTED})
+"""Statuses an entry version never leaves by itself (only a retry or a new version does)."""
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class EntryIssue(_Record):
+    """A reason an entry was refused, or the error of its last attempt.
+
+    ``code`` is the bridge's stable code; ``myunisoft_code``/``myunisoft_message`` are MyUnisoft's
+    own words, verbatim, when MyUnisoft answered.
+    """
+
+    code: str
+    message: str
+    line: int | None = None
+    field: str | None = None
+    myunisoft_code: str | None = None
+    myunisoft_message: str | None = None
+    request_id: str | None = None
+
+    @classmethod
+    def of_problem(cls, problem: EntryProblem) -> EntryIssue:
+        return cls(code=problem.code, message=problem.message, line=problem.line, field=problem.field)
+
+
+class EntryWarning(_Record):
+    """A warning of the rendering (a label cut to 35 characters, a character transliterated...)."""
+
+    code: str
+    message: str
+    line: int | None = None
+    field: str | None = None
+    original: str | None = None
+    result: str | None = None
+
+    @classmethod
+    def of_notice(cls, notice: Notice) -> EntryWarning:
+        return cls(
+            code=notice.code,
+            message=notice.message,
+            line=notice.line,
+            field=notice.field,
+            original=notice.original,
+            result=notice.result,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EntryKey:
+    """Names one entry of one client file."""
+
+    connection_id: str
+    society_id: int
+    entry_id: str
+
+
+def entry_key(key: EntryKey) -> dict[str, Any]:
+    return to_item({"PK": f"FILE#{key.connection_id}#{key.society_id}", "SK": f"ENTRY#{key.entry_id}"})
+
+
+def entry_status_sort_key(society_id: int, entry_id: str) -> str:
+    return f"FILE#{society_id}#ENTRY#{entry_id}"
+
+
+class EntryRecord(_Record):
+    """The latest version of one entry of a client file, and where it stands."""
+
+    tenant: str
+    connection_id: str
+    society_id: int
+    entry_id: str
+    version: int
+    kind: str
+    status: EntryStatus
+    body: str
+    """The entry as validated (JSON, amounts as strings): what is rendered and re-queued."""
+    attempts: int = 0
+    warnings: tuple[EntryWarning, ...] = ()
+    problems: tuple[EntryIssue, ...] = ()
+    last_error: EntryIssue | None = None
+    batch_id: str | None = None
+    tra_md5: str | None = None
+    request_id: str | None = None
+    uploaded_at: datetime | None = None
+    queued_at: datetime
+    updated_at: datetime
+
+    @property
+    def key(self) -> EntryKey:
+        return EntryKey(self.connection_id, self.society_id, self.entry_id)
+
+    @property
+    def file_id(self) -> str:
+        return file_id_for(self.connection_id, self.society_id)
+
+    def entry(self) -> Entry:
+        """The entry itself, parsed again (amounts exact)."""
+        return Entry.model_validate(decode_json(self.body))
+
+    @classmethod
+    def queued(
+        cls,
+        entry: Entry,
+        *,
+        tenant: str,
+        connection_id: str,
+        society_id: int,
+        warnings: Sequence[EntryWarning],
+        now: datetime,
+    ) -> EntryRecord:
+        return cls(
+            tenant=tenant,
+            connection_id=connection_id,
+            society_id=society_id,
+            entry_id=entry.entry_id,
+            version=entry.version,
+            kind=entry.kind.value,
+            status=EntryStatus.QUEUED,
+            body=entry.model_dump_json(),
+            warnings=tuple(warnings),
+            queued_at=now,
+            updated_at=now,
+        )
+
+
+QueueReason = Literal["intake", "retry", "key_replaced", "unsent"]
+
+
+class UploadRequest(_Record):
+    """One message of the upload queue: an entry version, wrapped with its connection and file."""
+
+    tenant: str
+    connection_id: str
+    society_id: int
+    entry: dict[str, Any]
+    """The entry (CONTRACTS §1) as stored; its ``entry_id`` and ``version`` name the work."""
+    reason: QueueReason = "intake"
+    queued_at: datetime
+
+    @property
+    def entry_id(self) -> str:
+        return str(self.entry.get("entry_id", ""))
+
+    @property
+    def version(self) -> int:
+        value = self.entry.get("version", 1)
+        return value if isinstance(value, int) else int(str(value))
+
+    @property
+    def key(self) -> EntryKey:
+        return EntryKey(self.connection_id, self.society_id, self.entry_id)
+
+    @classmethod
+    def of(cls, record: EntryRecord, reason: QueueReason, now: datetime) -> UploadRequest:
+        return cls(
+            tenant=record.tenant,
+            connection_id=record.connection_id,
+            society_id=record.society_id,
+            entry=json.loads(record.body),
+            reason=reason,
+            queued_at=now,
+        )
+
+
+SubmitOutcome = Literal["queued", "superseded", "unchanged", "outdated"]
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """What storing a posted entry did: ``queued`` (new), ``superseded`` (replaced an older
+    version), ``unchanged`` (this version was already stored) or ``outdated`` (a newer one is)."""
+
+    outcome: SubmitOutcome
+    record: EntryRecord
+
+
+class _Keep:
+    """Marker: leave the batch reference as it is."""
+
+
+KEEP = _Keep()
+BatchExpectation = str | None | _Keep
+"""What a conditional update expects of the entry's batch: a batch id, no batch (``None``) or
+anything (``KEEP``)."""
+
+
+def _item_values(record: EntryRecord) -> dict[str, Any]:
+    values = record.model_dump(mode="json", exclude_none=True)
+    values.update(
+        PK=f"FILE#{record.connection_id}#{record.society_id}",
+        SK=f"ENTRY#{record.entry_id}",
+        GSI1PK=entry_status_partition(record.connection_id, record.status.value),
+        GSI1SK=entry_status_sort_key(record.society_id, record.entry_id),
+        item_type="entry",
+    )
+    return values
+
+
+def _record(item: Mapping[str, Any]) -> EntryRecord:
+    return EntryRecord.model_validate(item_without_keys(from_item(item)))
+
+
+def entry_update(
+    key: EntryKey,
+    version: int,
+    *,
+    now: datetime,
+    status: EntryStatus | None = None,
+    expect_status: Collection[EntryStatus] | None = None,
+    expect_batch: BatchExpectation = KEEP,
+    set_values: Mapping[str, Any] | None = None,
+    remove: Sequence[str] = (),
+    add_attempts: int = 0,
+) -> dict[str, Any]:
+    """The parameters of a conditional ``UpdateItem`` of one entry version (also used in transactions).
+
+    The entry must hold ``version``; when given, its status must be one of ``expect_status`` and its
+    batch must be ``expect_batch``. ``set_values`` are plain values (``None`` removes the attribute).
+    """
+    names: dict[str, str] = {"#version": "version", "#updated": "updated_at"}
+    values: dict[str, Any] = {":version": version, ":now": now.isoformat()}
+    sets = ["#updated = :now"]
+    removes = list(remove)
+    conditions = ["#version = :version"]
+    if status is not None:
+        names["#status"] = "status"
+        values[":status"] = status.value
+        values[":gsi"] = entry_status_partition(key.connection_id, status.value)
+        sets += ["#status = :status", "GSI1PK = :gsi"]
+    for index, (name, value) in enumerate(sorted((set_values or {}).items())):
+        if value is None:
+            removes.append(name)
+            continue
+        names[f"#s{index}"] = name
+        values[f":s{index}"] = value
+        sets.append(f"#s{index} = :s{index}")
+    if expect_status is not None:
+        names["#status"] = "status"
+        allowed = sorted(s.value for s in expect_status)
+        placeholders = [f":e{i}" for i in range(len(allowed))]
+        values.update(dict(zip(placeholders, allowed, strict=True)))
+        conditions.append(f"#status IN ({', '.join(placeholders)})")
+    if expect_batch is None:
+        conditions.append("attribute_not_exists(batch_id)")
+    elif isinstance(expect_batch, str):
+        values[":batch"] = expect_batch
+        conditions.append("batch_id = :batch")
+    expression = "SET " + ", ".join(sets)
+    if add_attempts:
+        values[":attempts"] = add_attempts
+        expression += " ADD attempts :attempts"
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    return {
+        "Key": entry_key(key),
+        "UpdateExpression": expression,
+        "ConditionExpression": " AND ".join(conditions),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_item(values),
+    }
+
+
+def _encode_cursor(last: Mapping[str, Any] | None) -> str | None:
+    if not last:
+        return None
+    plain = {k: _deserialize_key(v) for k, v in last.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def _deserialize_key(value: Mapping[str, Any]) -> str:
+    return str(value.get("S", ""))
+
+
+class InvalidCursor(ValueError):
+    """The paging cursor was not made by this repository."""
+
+
+def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursor(cursor) from None
+    if not isinstance(plain, dict) or not all(isinstance(v, str) for v in plain.values()):
+        raise InvalidCursor(cursor)
+    return {k: {"S": v} for k, v in plain.items()}
+
+
+class DynamoDBEntries:
+    """Entries of client files in the bridge's table (see the module docstring)."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str):
+        self._client = client
+        self._table = table_name
+
+    def __repr__(self) -> str:
+        return f"DynamoDBEntries(table={self._table!r})"
+
+    def submit(self, record: EntryRecord) -> Submitted:
+        """Store a posted entry version unless this version or a newer one is already stored."""
+        try:
+            answer = self._client.put_item(
+                TableName=self._table,
+                Item=to_item(_item_values(record)),
+                ConditionExpression="attribute_not_exists(PK) OR #version < :version",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues=to_item({":version": record.version}),
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
+            current = self.get(record.key)
+            if current is None:  # deleted in between: cannot happen, items are never deleted
+                raise
+            outcome: SubmitOutcome = "unchanged" if current.version == record.version else "outdated"
+            return Submitted(outcome, current)
+        return Submitted("superseded" if answer.get("Attributes") else "queued", record)
+
+    def get(self, key: EntryKey) -> EntryRecord | None:
+        answer = self._client.get_item(TableName=self._table, Key=entry_key(key), ConsistentRead=True)
+        item = answer.get("Item")
+        return None if item is None else _record(item)
+
+    def get_many(self, keys: Iterable[EntryKey]) -> dict[EntryKey, EntryRecord]:
+        """The stored entries among ``keys`` (consistent reads, 100 keys per request)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[EntryKey, EntryRecord] = {}
+        for start in range(0, len(wanted), 100):
+            pending: Any = {
+                self._table: {
+                    "Keys": [entry_key(k) for k in wanted[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while pending:
+                answer = self._client.batch_get_item(RequestItems=pending)
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    record = _record(item)
+                    found[record.key] = record
+                pending = answer.get("UnprocessedKeys") or None
+        return found
+
+    def update(
+        self,
+        key: EntryKey,
+        version: int,
+        *,
+        now: datetime,
+        status: EntryStatus | None = None,
+        expect_status: Collection[EntryStatus] | None = None,
+        expect_batch: BatchExpectation = KEEP,
+        set_values: Mapping[str, Any] | None = None,
+        remove: Sequence[str] = (),
+        add_attempts: int = 0,
+    ) -> EntryRecord | None:
+        """Apply a conditional change (see :func:`entry_update`); the new record, or ``None`` when
+        the entry no longer holds that version, status or batch."""
+        parameters = entry_update(
+            key,
+            version,
+            now=now,
+            status=status,
+            expect_status=expect_status,
+            expect_batch=expect_batch,
+            set_values=set_values,
+            remove=remove,
+            add_attempts=add_attempts,
+        )
+        try:
+            answer = self._client.update_item(TableName=self._table, ReturnValues="ALL_NEW", **parameters)
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                return None
+            raise
+        return _record(answer["Attributes"])
+
+    def list_file(
+        self,
+        connection_id: str,
+        society_id: int,
+        *,
+        status: EntryStatus | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> tuple[list[EntryRecord], str | None]:
+        """One page of a file's entries (by entry id), optionally only those in ``status``.
+
+        Raises :class:`InvalidCursor` for a cursor this repository did not give.
+        """
+        arguments: dict[str, Any] = {"Limit": limit}
+        start = _decode_cursor(cursor)
+        if start is not None:
+            arguments["ExclusiveStartKey"] = start
+        if status is None:
+            arguments.update(
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :entry)",
+                ExpressionAttributeValues=to_item(
+                    {":pk": f"FILE#{connection_id}#{society_id}", ":entry": "ENTRY#"}
+                ),
+                ConsistentRead=True,
+            )
+        else:
+            arguments.update(
+                IndexName="GSI1",
+                KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :file)",
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":pk": entry_status_partition(connection_id, status.value),
+                        ":file": f"FILE#{society_id}#ENTRY#",
+                    }
+                ),
+            )
+        page = self._client.query(TableName=self._table, **arguments)
+        records = [_record(item) for item in page.get("Items", [])]
+        return records, _encode_cursor(page.get("LastEvaluatedKey"))
+
+    def list_by_status(self, connection_id: str, status: EntryStatus) -> list[EntryRecord]:
+        """Every entry of a connection in ``status`` (every file; eventually consistent)."""
+        arguments: dict[str, Any] = {
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "ExpressionAttributeValues": to_item(
+                {":pk": entry_status_partition(connection_id, status.value)}
+            ),
+        }
+        records: list[EntryRecord] = []
+        while True:
+            page = self._client.query(TableName=self._table, **arguments)
+            records.extend(_record(item) for item in page.get("Items", []))
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return records
+            arguments["ExclusiveStartKey"] = last
