@@ -1,0 +1,57 @@
+"""Use case of ``POST /files/{file_id}/attachments``: a presigned upload slot for one document.
+
+The hub declares the document (file name, content type, SHA-256), PUTs it to the returned URL and
+names it in its entries by the returned ``s3_key``. The key is bound to the client file and the
+declared hash (``tra_core.store.attachments``): the upload worker refuses a document of another
+file, a missing one, or one whose bytes do not match the hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.entries import IntakePorts, get_file
+from api.errors import InvalidRequest
+from tra_core.store.attachments import attachment_key
+from tra_core.tra.archive import ALLOWED_EXTENSIONS, safe_name
+
+
+class AttachmentRequest(BaseModel):
+    """``{"filename", "content_type", "sha256"}`` (CONTRACTS §6)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    filename: Annotated[str, Field(min_length=1, max_length=255)]
+    content_type: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+$")] = (
+        "application/octet-stream"
+    )
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")]
+
+
+@dataclass(frozen=True)
+class UploadSlot:
+    s3_key: str
+    upload_url: str
+    content_type: str
+    expires_in: int
+
+
+def new_attachment(tenant: str, file_id: str, request: AttachmentRequest, ports: IntakePorts) -> UploadSlot:
+    """Where and how to upload one document of a client file."""
+    file = get_file(tenant, file_id, ports)
+    name = safe_name(request.filename)
+    extension = name.rpartition(".")[2].lower() if "." in name else ""
+    if extension not in ALLOWED_EXTENSIONS:
+        raise InvalidRequest(
+            f"Document {request.filename!r} is not of an accepted type "
+            f"({', '.join(sorted(ALLOWED_EXTENSIONS))}).",
+            code="ATTACHMENT_TYPE",
+        )
+    key = attachment_key(file.connection_id, file.society_id, request.sha256.lower(), name)
+    url = ports.documents.presign_put(key, request.content_type, ports.upload_url_expires_s)
+    return UploadSlot(
+        s3_key=key, upload_url=url, content_type=request.content_type, expires_in=ports.upload_url_expires_s
+    )

@@ -1,0 +1,397 @@
+"""Use cases of the entry routes: intake, preview, status, retry, and resuming parked entries.
+
+Intake (CONTRACTS §1, §6): the body holds one entry or a list. Every entry is schema-checked now
+and every problem is answered at once (400); nothing is stored unless all are valid. Each valid
+entry is stored ``queued`` and one message per entry is sent to the upload queue. Posting the same
+``entry_id`` and ``version`` again changes nothing; a higher version supersedes the stored one (a new
+lifecycle); a lower one is refused (``outdated``): an older version never overwrites a newer one.
+
+The preview is a dry run over the same checks plus the file's references: the TRA text, the
+warnings and every problem, nothing stored or sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from api.connections import ApiPorts, Connected, replace_key
+from api.errors import ConnectionNotActive, InvalidRequest, NotFound
+from tra_core.domain.checks import check_against_references
+from tra_core.domain.entry import Entry, decode_json, parse_entries
+from tra_core.domain.errors import EntryProblem, Notice, TraError
+from tra_core.domain.references import References
+from tra_core.store.attachments import parse_attachment_key
+from tra_core.store.entries import (
+    EntryKey,
+    EntryRecord,
+    EntryStatus,
+    EntryWarning,
+    InvalidCursor,
+    Submitted,
+    UploadRequest,
+)
+from tra_core.store.ports import ConnectionRepository, FileRepository, SnapshotStore
+from tra_core.store.records import ClientFile, Connection, ConnectionStatus, parse_file_id
+from tra_core.store.upload_ports import DocumentStore, EntryRepository, UploadQueue
+from tra_core.tra.writer import RenderedTra, TraOptions, render_tra
+
+MAX_ENTRIES_PER_REQUEST = 500
+MAX_ENTRY_BYTES = 200_000
+"""An entry travels in one SQS message (at most 256 KiB with its envelope)."""
+MAX_PAGE = 1000
+
+
+class EntryConflict(TraError):
+    """The entry is not in a state that allows the request (an outdated version, a retry of an
+    entry that did not fail...)."""
+
+    code = "ENTRY_CONFLICT"
+
+
+class RequestTooLarge(TraError):
+    """Too many entries, or an entry too large, in one request."""
+
+    code = "REQUEST_TOO_LARGE"
+
+
+@dataclass(frozen=True)
+class IntakePorts:
+    """Everything the entry and attachment routes touch."""
+
+    connections: ConnectionRepository
+    files: FileRepository
+    snapshots: SnapshotStore
+    entries: EntryRepository
+    documents: DocumentStore
+    queue: UploadQueue
+    clock: Callable[[], datetime]
+    upload_url_expires_s: int = 900
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What intake did with one posted entry, and the warnings of its rendering."""
+
+    submitted: Submitted
+    warnings: tuple[EntryWarning, ...] = ()
+
+
+@dataclass(frozen=True)
+class EntryPreview:
+    entry: Entry
+    problems: tuple[EntryProblem, ...]
+    warnings: tuple[Notice, ...]
+    attachments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A dry run: the schema problems, each entry's problems and warnings, and the TRA of the valid ones."""
+
+    problems: tuple[EntryProblem, ...]
+    entries: tuple[EntryPreview, ...]
+    references_version: int | None
+    rendered: RenderedTra | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def valid(self) -> bool:
+        return (
+            not self.problems
+            and self.references_version is not None
+            and all(not e.problems for e in self.entries)
+        )
+
+
+# -- shared steps ----------------------------------------------------------------------------------
+
+
+def get_file(tenant: str, file_id: str, ports: IntakePorts) -> ClientFile:
+    """The tenant's client file; a file of another tenant is "not found", like a missing one."""
+    parsed = parse_file_id(file_id)
+    file = None if parsed is None else ports.files.get(*parsed)
+    if file is None or file.tenant != tenant:
+        raise NotFound("No such client file.", details={"file_id": file_id})
+    return file
+
+
+def decode_body(body: str | None) -> object:
+    if not body:
+        raise InvalidRequest("The body must hold one entry or a list of entries (JSON).", code="INVALID_JSON")
+    try:
+        return decode_json(body)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise InvalidRequest("The body is not valid JSON.", code="INVALID_JSON") from None
+
+
+def attachment_problems(entries: Sequence[Entry], file: ClientFile) -> list[EntryProblem]:
+    """In the service, a document is named by the ``s3_key`` the bridge gave for *this* client file."""
+    problems: list[EntryProblem] = []
+    for entry in entries:
+        for index, attachment in enumerate(entry.attachments, start=1):
+            where = f"attachments[{index}].s3_key"
+            ref = None if attachment.s3_key is None else parse_attachment_key(attachment.s3_key)
+            if ref is None:
+                problems.append(
+                    EntryProblem(
+                        code="ATTACHMENT_SOURCE",
+                        message="must be the s3_key answered by POST /files/{file_id}/attachments "
+                        "(local paths are for the tra command only)",
+                        entry_id=entry.entry_id,
+                        field=where,
+                    )
+                )
+            elif (ref.connection_id, ref.society_id) != (file.connection_id, file.society_id):
+                problems.append(
+                    EntryProblem(
+                        code="ATTACHMENT_FOREIGN",
+                        message="names a document uploaded for another client file",
+                        entry_id=entry.entry_id,
+                        field=where,
+                    )
+                )
+    return problems
+
+
+def parse_body(body: str | None, file: ClientFile) -> list[Entry]:
+    """Every entry of the body, or ``InvalidRequest`` listing every problem of every entry."""
+    raw = decode_body(body)
+    if isinstance(raw, list) and len(raw) > MAX_ENTRIES_PER_REQUEST:
+        raise RequestTooLarge(
+            f"At most {MAX_ENTRIES_PER_REQUEST} entries per request; send the others in further requests.",
+            details={"entries": len(raw)},
+        )
+    entries, problems = parse_entries(raw)
+    problems.extend(attachment_problems(entries, file))
+    for entry in entries:
+        if len(entry.model_dump_json()) > MAX_ENTRY_BYTES:
+            problems.append(
+                EntryProblem(
+                    code="ENTRY_TOO_LARGE",
+                    message=f"the entry is larger than {MAX_ENTRY_BYTES} bytes: split it",
+                    entry_id=entry.entry_id,
+                )
+            )
+    if problems:
+        count = len(problems)
+        raise InvalidRequest(
+            f"The entries were not accepted: {count} problem{'s' if count > 1 else ''} to fix. "
+            "Nothing was stored.",
+            code="INVALID_ENTRIES",
+            details={"problems": [p.as_dict() for p in problems]},
+        )
+    return entries
+
+
+def warnings_by_entry(rendered: RenderedTra) -> dict[str, list[Notice]]:
+    found: dict[str, list[Notice]] = defaultdict(list)
+    for notice in rendered.notices:
+        found[notice.entry_id or ""].append(notice)
+    return found
+
+
+def references_of(file: ClientFile, ports: IntakePorts) -> References | None:
+    if file.reference_version is None:
+        return None
+    snapshot = ports.snapshots.load(file.connection_id, file.society_id, file.reference_version)
+    return None if snapshot is None else snapshot.references
+
+
+# -- use cases -------------------------------------------------------------------------------------
+
+
+def submit_entries(tenant: str, file_id: str, body: str | None, ports: IntakePorts) -> list[Accepted]:
+    """Store and queue the posted entries (see the module docstring); one result per entry, in order.
+
+    Raises ``EntryConflict`` when every posted entry is outdated (nothing was accepted).
+    """
+    file = get_file(tenant, file_id, ports)
+    connection = ports.connections.get(tenant, file.connection_id)
+    if connection is None or connection.status is ConnectionStatus.DISCONNECTED:
+        raise ConnectionNotActive(
+            "The connection was disconnected: nothing more is sent to MyUnisoft. Connect the firm again "
+            "(PUT /connections/{id}/key) before posting entries.",
+            details={"connection_id": file.connection_id},
+        )
+    entries = parse_body(body, file)
+    notices = warnings_by_entry(render_tra(entries, TraOptions()))
+    now = ports.clock()
+    accepted: list[Accepted] = []
+    to_send: list[UploadRequest] = []
+    for entry in entries:
+        warnings = tuple(EntryWarning.of_notice(n) for n in notices.get(entry.entry_id, []))
+        record = EntryRecord.queued(
+            entry,
+            tenant=tenant,
+            connection_id=file.connection_id,
+            society_id=file.society_id,
+            warnings=warnings,
+            now=now,
+        )
+        submitted = ports.entries.submit(record)
+        if submitted.outcome in ("queued", "superseded"):
+            to_send.append(UploadRequest.of(submitted.record, "intake", now))
+        elif submitted.outcome == "unchanged" and submitted.record.status is EntryStatus.QUEUED:
+            # A repeated post of an entry still queued (perhaps its message was never sent): send it
+            # again; the worker ignores a second message for work already done.
+            to_send.append(UploadRequest.of(submitted.record, "unsent", now))
+        accepted.append(Accepted(submitted, warnings if submitted.outcome != "outdated" else ()))
+    ports.queue.send(to_send)
+    if all(a.submitted.outcome == "outdated" for a in accepted):
+        raise EntryConflict(
+            "A newer version of every posted entry is already stored: an older version never replaces "
+            "a newer one.",
+            code="VERSION_OUTDATED",
+            details={
+                "entries": [
+                    {"entry_id": a.submitted.record.entry_id, "stored_version": a.submitted.record.version}
+                    for a in accepted
+                ]
+            },
+        )
+    return accepted
+
+
+def preview_entries(tenant: str, file_id: str, body: str | None, ports: IntakePorts) -> Preview:
+    """A dry run: schema checks, checks against the file's current references, and the TRA text."""
+    file = get_file(tenant, file_id, ports)
+    raw = decode_body(body)
+    entries, problems = parse_entries(raw)
+    problems.extend(attachment_problems(entries, file))
+    references = references_of(file, ports)
+    checked = [
+        (entry, tuple(check_against_references(entry, references)) if references is not None else ())
+        for entry in entries
+    ]
+    valid = [entry for entry, found in checked if not found]
+    rendered = render_tra(valid, TraOptions()) if valid else None
+    notices = warnings_by_entry(rendered) if rendered is not None else {}
+    names = dict(zip((e.entry_id for e in valid), rendered.attachment_names, strict=True)) if rendered else {}
+    notes: tuple[str, ...] = ()
+    if references is None:
+        notes = (
+            "The client file's references have not been fetched yet: the entries were not checked "
+            "against its accounts, journals and fiscal years.",
+        )
+    return Preview(
+        problems=tuple(problems),
+        entries=tuple(
+            EntryPreview(
+                entry=entry,
+                problems=found,
+                warnings=tuple(notices.get(entry.entry_id, ())),
+                attachments=tuple(names.get(entry.entry_id, ())),
+            )
+            for entry, found in checked
+        ),
+        references_version=file.reference_version if references is not None else None,
+        rendered=rendered,
+        notes=notes,
+    )
+
+
+def list_entries(
+    tenant: str,
+    file_id: str,
+    ports: IntakePorts,
+    *,
+    status: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> tuple[ClientFile, list[EntryRecord], str | None]:
+    """One page of a file's entries, optionally in one status."""
+    file = get_file(tenant, file_id, ports)
+    wanted = None
+    if status:
+        try:
+            wanted = EntryStatus(status)
+        except ValueError:
+            raise InvalidRequest(
+                f"Unknown status {status!r}: use one of {', '.join(s.value for s in EntryStatus)}.",
+                code="INVALID_STATUS",
+            ) from None
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE}.", code="INVALID_LIMIT")
+    try:
+        records, following = ports.entries.list_file(
+            file.connection_id, file.society_id, status=wanted, limit=limit, cursor=cursor
+        )
+    except InvalidCursor:
+        raise InvalidRequest("The cursor is not one this API gave.", code="INVALID_CURSOR") from None
+    return file, records, following
+
+
+def get_entry(tenant: str, file_id: str, entry_id: str, ports: IntakePorts) -> EntryRecord:
+    file = get_file(tenant, file_id, ports)
+    record = ports.entries.get(EntryKey(file.connection_id, file.society_id, entry_id))
+    if record is None:
+        raise NotFound(
+            "No such entry in this client file.", details={"file_id": file_id, "entry_id": entry_id}
+        )
+    return record
+
+
+def retry_entry(tenant: str, file_id: str, entry_id: str, ports: IntakePorts) -> EntryRecord:
+    """Queue a ``failed`` or ``rejected`` entry again (after the cause was fixed).
+
+    A failed entry keeps its frozen archive (MyUnisoft may already hold it: the same bytes are sent
+    again); a rejected one is checked and rendered afresh.
+    """
+    record = get_entry(tenant, file_id, entry_id, ports)
+    now = ports.clock()
+    if record.status is EntryStatus.FAILED:
+        updated = ports.entries.update(
+            record.key, record.version, now=now, status=EntryStatus.QUEUED, expect_status=[EntryStatus.FAILED]
+        )
+    elif record.status is EntryStatus.REJECTED:
+        updated = ports.entries.update(
+            record.key,
+            record.version,
+            now=now,
+            status=EntryStatus.QUEUED,
+            expect_status=[EntryStatus.REJECTED],
+            remove=("batch_id", "problems"),
+        )
+    else:
+        updated = None
+    if updated is None:
+        current = get_entry(tenant, file_id, entry_id, ports)
+        raise EntryConflict(
+            f"Only a failed or rejected entry can be retried; this one is {current.status.value}.",
+            code="ENTRY_NOT_RETRYABLE",
+            details={"entry_id": entry_id, "status": current.status.value},
+        )
+    ports.queue.send([UploadRequest.of(updated, "retry", now)])
+    return updated
+
+
+def resume_parked(connection: Connection, ports: IntakePorts) -> int:
+    """Queue again every entry of the connection that waits for a key; returns how many."""
+    if not connection.is_active:
+        return 0
+    now = ports.clock()
+    requests: list[UploadRequest] = []
+    for record in ports.entries.list_by_status(connection.connection_id, EntryStatus.WAITING_FOR_KEY):
+        updated = ports.entries.update(
+            record.key,
+            record.version,
+            now=now,
+            status=EntryStatus.QUEUED,
+            expect_status=[EntryStatus.WAITING_FOR_KEY],
+        )
+        if updated is not None:
+            requests.append(UploadRequest.of(updated, "key_replaced", now))
+    return ports.queue.send(requests)
+
+
+def replace_key_and_resume(
+    tenant: str, connection_id: str, api_key: str, ports: ApiPorts, intake: Callable[[], IntakePorts]
+) -> Connected:
+    """``PUT /connections/{id}/key``: put the new key, then re-queue the entries parked for want of one."""
+    result = replace_key(tenant, connection_id, api_key, ports)
+    resume_parked(result.connection, intake())
+    return result

@@ -1,0 +1,49 @@
+"""Upload worker (SQS, ``ReportBatchItemFailures``): the entries of one batch of messages are checked,
+rendered, archived per client file and uploaded; each message is settled or handed back.
+
+The records of one invocation are handled together rather than one by one (Powertools'
+``BatchProcessor``): entries of one file share one archive, which is how the upload keeps up with a
+backlog under MyUnisoft's request budget (ARCHITECTURE §8). A message handed back was given its
+own visibility (the backoff, or the rate-limit reset) by the use case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import SqsModel, SqsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from tra_core.store.entries import UploadRequest
+from upload.use_cases import Delivery, process
+from upload.wiring import get_ports
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+def delivery(record: SqsRecordModel) -> Delivery:
+    try:
+        request: UploadRequest | None = UploadRequest.model_validate_json(str(record.body))
+    except ValidationError:
+        logger.warning("unreadable upload message", extra={"message_id": record.messageId})
+        request = None
+    return Delivery(record.messageId, record.receiptHandle, record.body, request)
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    records = parse(event=event, model=SqsModel).Records
+    report = process([delivery(record) for record in records], get_ports())
+    for name, count in sorted(report.counts.items()):
+        metrics.add_metric(name=f"Upload.{name}", unit=MetricUnit.Count, value=count)
+    logger.info("upload batch handled", extra={"messages": len(records), **report.counts})
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in report.failed]}

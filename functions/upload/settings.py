@@ -1,0 +1,48 @@
+"""The upload worker's configuration: environment variables set by ``template.yaml``, validated once."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class UploadSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    TABLE_NAME: NonEmpty
+    BUCKET_NAME: NonEmpty
+    """The data bucket (reference snapshots)."""
+    ATTACHMENTS_BUCKET_NAME: NonEmpty
+    """Documents uploaded by the hub, and the frozen archives."""
+    UPLOAD_QUEUE_URL: NonEmpty
+    UPLOAD_DEAD_LETTER_QUEUE_URL: NonEmpty
+    KEY_SECRET_PREFIX: NonEmpty
+    THIRD_PARTY_SECRET_ID: NonEmpty
+    MYUNISOFT_BASE_URL: NonEmpty
+    RATE_LIMIT_REQUESTS: Annotated[int, Field(ge=1)]
+    RATE_LIMIT_WINDOW_SECONDS: Annotated[float, Field(gt=0)]
+    RATE_LIMIT_MARGIN_SECONDS: Annotated[float, Field(ge=0)]
+    #: How long a worker waits for the key's request budget before the message is retried later.
+    RATE_LIMIT_MAX_WAIT_SECONDS: Annotated[float, Field(gt=0)] = 60.0
+    THIRD_PARTY_SECRET_MAX_AGE_SECONDS: Annotated[int, Field(ge=0)] = 300
+    #: Counted upload attempts of a batch before its entries are ``failed`` (and dead-lettered).
+    UPLOAD_MAX_ATTEMPTS: Annotated[int, Field(ge=1)] = 5
+    #: Backoff after a transient failure: base * 2^(attempt-1) seconds, at most the maximum.
+    UPLOAD_RETRY_BASE_SECONDS: Annotated[float, Field(ge=0)] = 30.0
+    UPLOAD_RETRY_MAX_SECONDS: Annotated[float, Field(ge=0, le=43_200)] = 900.0
+    #: How long a worker may hold a batch before another may take it over (after a crash).
+    UPLOAD_LEASE_SECONDS: Annotated[float, Field(gt=0)] = 300.0
+    #: Most entries of one file put into one archive (1 disables batching).
+    UPLOAD_BATCH_MAX_ENTRIES: Annotated[int, Field(ge=1, le=99)] = 50
+    UPLOAD_BATCH_MAX_BYTES: Annotated[int, Field(ge=1)] = 40 * 1024 * 1024
+    UPLOAD_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 120.0
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> UploadSettings:
+    return UploadSettings.model_validate(dict(os.environ))

@@ -1,0 +1,120 @@
+"""Builds the upload worker's ports from its settings, once per Lambda container (never at import)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+from functools import lru_cache
+
+import boto3
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+from tra_core.myunisoft.client import RetryPolicy
+from tra_core.store.attachments import S3Documents
+from tra_core.store.batches import DynamoDBBatches, S3Archives
+from tra_core.store.clients import BudgetedClients
+from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
+from tra_core.store.entries import DynamoDBEntries
+from tra_core.store.ports import SnapshotStore
+from tra_core.store.records import ReferenceSnapshot
+from tra_core.store.secrets import SecretsManagerKeyVault
+from tra_core.store.snapshots import S3Snapshots
+from tra_core.store.upload_queue import SqsUploadQueue
+from upload.settings import UploadSettings, get_settings
+from upload.use_cases import UploadPolicy, UploadPorts
+
+#: One HTTP attempt per upload: the worker retries through the queue, counting every attempt.
+UPLOAD_RETRY = RetryPolicy(max_attempts=1)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CachedSnapshots:
+    """Reference snapshots never change once written: a warm worker keeps the last few it read."""
+
+    def __init__(self, store: SnapshotStore, size: int = 32):
+        self._store = store
+        self._size = size
+        self._items: OrderedDict[tuple[str, int, int], ReferenceSnapshot] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def save(self, snapshot: ReferenceSnapshot) -> str:
+        return self._store.save(snapshot)
+
+    def load(self, connection_id: str, society_id: int, version: int) -> ReferenceSnapshot | None:
+        key = (connection_id, society_id, version)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        snapshot = self._store.load(connection_id, society_id, version)
+        if snapshot is not None:
+            with self._lock:
+                self._items[key] = snapshot
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+        return snapshot
+
+
+def get_ports() -> UploadPorts:
+    """The ports for the current settings (built once per distinct configuration)."""
+    return _ports(get_settings())
+
+
+@lru_cache(maxsize=4)
+def _ports(settings: UploadSettings) -> UploadPorts:
+    session = boto3.session.Session()
+    dynamodb = session.client("dynamodb")
+    secrets = session.client("secretsmanager")
+    s3 = session.client("s3")
+    third_party = SecretsProvider(boto3_client=secrets)
+
+    def third_party_secret() -> str:
+        value = third_party.get(
+            settings.THIRD_PARTY_SECRET_ID, max_age=settings.THIRD_PARTY_SECRET_MAX_AGE_SECONDS
+        )
+        return value if isinstance(value, str) else str(value)
+
+    return UploadPorts(
+        connections=DynamoDBConnections(dynamodb, settings.TABLE_NAME),
+        files=DynamoDBFiles(dynamodb, settings.TABLE_NAME),
+        snapshots=CachedSnapshots(S3Snapshots(s3, settings.BUCKET_NAME)),
+        vault=SecretsManagerKeyVault(secrets, settings.KEY_SECRET_PREFIX),
+        entries=DynamoDBEntries(dynamodb, settings.TABLE_NAME),
+        batches=DynamoDBBatches(dynamodb, settings.TABLE_NAME),
+        archives=S3Archives(s3, settings.ATTACHMENTS_BUCKET_NAME),
+        documents=S3Documents(s3, settings.ATTACHMENTS_BUCKET_NAME),
+        queue=SqsUploadQueue(
+            session.client("sqs"), settings.UPLOAD_QUEUE_URL, settings.UPLOAD_DEAD_LETTER_QUEUE_URL
+        ),
+        uploaders=BudgetedClients(
+            base_url=settings.MYUNISOFT_BASE_URL,
+            third_party_secret=third_party_secret,
+            dynamodb=dynamodb,
+            table_name=settings.TABLE_NAME,
+            limit=settings.RATE_LIMIT_REQUESTS,
+            window_s=settings.RATE_LIMIT_WINDOW_SECONDS,
+            margin_s=settings.RATE_LIMIT_MARGIN_SECONDS,
+            max_wait_s=settings.RATE_LIMIT_MAX_WAIT_SECONDS,
+            retry=UPLOAD_RETRY,
+            timeout=settings.UPLOAD_TIMEOUT_SECONDS,
+        ),
+        clock=utc_now,
+        policy=UploadPolicy(
+            max_attempts=settings.UPLOAD_MAX_ATTEMPTS,
+            retry_base_s=settings.UPLOAD_RETRY_BASE_SECONDS,
+            retry_max_s=settings.UPLOAD_RETRY_MAX_SECONDS,
+            lease_s=settings.UPLOAD_LEASE_SECONDS,
+            batch_max_entries=settings.UPLOAD_BATCH_MAX_ENTRIES,
+            batch_max_bytes=settings.UPLOAD_BATCH_MAX_BYTES,
+        ),
+    )
+
+
+def reset() -> None:
+    """Forget the cached settings and clients (tests change the environment between cases)."""
+    _ports.cache_clear()
+    get_settings.cache_clear()
