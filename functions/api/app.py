@@ -20,7 +20,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from api import views
-from api.connections import connect, disconnect, get_connection, list_files, replace_key
+from api.connections import connect, disconnect, get_connection, list_files
+from api.entries import EntryConflict, RequestTooLarge, replace_key_and_resume
 from api.errors import (
     ConnectionNotActive,
     FileNotVisible,
@@ -32,6 +33,8 @@ from api.errors import (
     Unauthenticated,
 )
 from api.files import get_references, request_refresh
+from api.intake_routes import router as intake_router
+from api.intake_wiring import get_intake_ports
 from api.settings import get_settings
 from api.wiring import get_ports
 from tra_core.domain.errors import TraError
@@ -41,6 +44,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
+app.include_router(intake_router)
 
 _TENANT = re.compile(r"[A-Za-z0-9._:@|+-]{1,128}")
 
@@ -51,6 +55,8 @@ STATUS_OF: dict[type[TraError], int] = {
     ReferencesNotReady: 404,
     ConnectionNotActive: 409,
     FileNotVisible: 409,
+    EntryConflict: 409,
+    RequestTooLarge: 413,
     KeyRejected: 422,
     ServiceUnavailable: 503,
     RateBudgetBusy: 503,
@@ -109,7 +115,8 @@ def read_connection(connection_id: str) -> dict[str, Any]:
 
 @app.put("/connections/<connection_id>/key")
 def put_key(connection_id: str) -> dict[str, Any]:
-    result = replace_key(tenant(), connection_id, key_request().api_key.get_secret_value(), get_ports())
+    api_key = key_request().api_key.get_secret_value()
+    result = replace_key_and_resume(tenant(), connection_id, api_key, get_ports(), get_intake_ports)
     metrics.add_metric(name="KeysReplaced", unit=MetricUnit.Count, value=1)
     return views.connected(result)
 
