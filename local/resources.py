@@ -36,6 +36,7 @@ _SKIPPED = {
     "AWS::KMS::Alias",
     "AWS::IAM::Role",
     "AWS::IAM::Policy",
+    "AWS::CloudWatch::Alarm",
 }
 _ORDER = (
     "AWS::KMS::Key",
