@@ -497,7 +497,7 @@ class Story:
         if wrong:
             raise StepFailed(f"unexpected statuses: {wrong}; details: {[seen[i] for i in wrong]}")
         rejected = seen[entries["rejected"]["entry_id"]]
-        error = rejected.get("last_error") or {}
+        error = _reason(rejected)
         if not error.get("code"):
             raise StepFailed(f"the rejected entry carries no reason: {rejected}")
         truncated = seen[entries["expense_report"]["entry_id"]]
@@ -542,7 +542,7 @@ class Story:
         for entry_id, sent in self.sent.items():
             entry = self._entry(entry_id)
             self.outcome.entries.append(entry)
-            error = entry.get("last_error") or {}
+            error = _reason(entry)
             notes = "; ".join(_describe(w) for w in entry.get("warnings") or [])
             if error:
                 notes = f"{error.get('code')}: {error.get('message', '')}" + (f"; {notes}" if notes else "")
@@ -571,10 +571,18 @@ def _code(warning: Any) -> str:
     return str(warning.get("code", "")) if isinstance(warning, dict) else str(warning).split(" ", 1)[0]
 
 
+def _reason(entry: dict[str, Any]) -> dict[str, Any]:
+    """Why an entry was refused or failed: its last error, else its first problem."""
+    error = entry.get("last_error") or next(iter(entry.get("problems") or []), None) or {}
+    return error if isinstance(error, dict) else {"code": str(error)}
+
+
 def _describe(warning: Any) -> str:
-    if isinstance(warning, dict):
-        return f"{warning.get('code', '')} {warning.get('message', '')}".strip()
-    return str(warning)
+    if not isinstance(warning, dict):
+        return str(warning)
+    if warning.get("original") is not None and warning.get("result") is not None:
+        return f"{warning.get('code', '')}: {warning['original']!r} -> {warning['result']!r}"
+    return f"{warning.get('code', '')} {warning.get('message', '')}".strip()
 
 
 # -- the command --------------------------------------------------------------------------------
