@@ -167,6 +167,10 @@ def start_dynamodb_local(
     port = port or free_port()
     command = [
         java,
+        # A test database: C1-compiled code and a serial collector spend far less CPU than the
+        # default JIT on a small machine, and start sooner.
+        "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC",
         f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
         "-jar",
         str(jar),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import resource
 import sys
 import time
 import uuid
@@ -107,6 +108,12 @@ class SqsPoller:
             return 0
         event = {"Records": [sqs_record(m, self._arn, self._region) for m in messages]}
         failed_ids = self._invoke(event)
+        done = [m for m in messages if m["MessageId"] not in failed_ids]
+        if done:
+            self._sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
         for message in messages:
             if message["MessageId"] in failed_ids:
                 self._sqs.change_message_visibility(
@@ -114,8 +121,6 @@ class SqsPoller:
                     ReceiptHandle=message["ReceiptHandle"],
                     VisibilityTimeout=self.retry_delay_s,
                 )
-            else:
-                self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         self.stats.batches += 1
         self.stats.received += len(messages)
         self.stats.failed += len(failed_ids)
@@ -164,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     poller = SqsPoller(args.queue_url, load_handler(args.handler), batch_size=args.batch_size)
     stats = poller.drain(idle_s=args.until_idle, max_s=args.max_seconds)
-    print(json.dumps(stats.__dict__), flush=True)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({**stats.__dict__, "cpu_s": round(usage.ru_utime + usage.ru_stime, 3)}), flush=True)
     return 0
 
 

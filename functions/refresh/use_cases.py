@@ -134,7 +134,7 @@ def handle(request: RefreshRequest, ports: RefreshPorts) -> Handled:
     if connection is None or not connection.is_active or connection.secret_ref is None:
         return Handled("skipped", "connection not active")
     try:
-        api_key = ports.vault.load(connection.secret_ref)
+        api_key = ports.vault.load(connection.secret_ref, connection.key_fingerprint)
     except KeyNotFound:
         return Handled("skipped", "key destroyed")
     used = connection.model_copy(update={"key_fingerprint": key_fingerprint(api_key)})

@@ -208,7 +208,7 @@ class InMemoryVault:
         self.keys[ref] = api_key
         return ref
 
-    def load(self, secret_ref: str) -> str:
+    def load(self, secret_ref: str, fingerprint: str | None = None) -> str:
         if secret_ref not in self.keys:
             raise KeyNotFound(secret_ref)
         return self.keys[secret_ref]

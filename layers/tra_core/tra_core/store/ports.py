@@ -94,7 +94,8 @@ class KeyVault(Protocol):
     def store(self, connection_id: str, api_key: str) -> str:
         """Store (or replace) the connection's key; returns the reference to keep on the connection."""
 
-    def load(self, secret_ref: str) -> str: ...
+    def load(self, secret_ref: str, fingerprint: str | None = None) -> str:
+        """The stored key; with ``fingerprint``, never a cached key with another fingerprint."""
 
     def destroy(self, secret_ref: str) -> None:
         """Delete the key for good (no recovery window)."""

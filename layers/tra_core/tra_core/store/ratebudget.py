@@ -3,19 +3,23 @@
 MyUnisoft allows 20 requests per 10-second window per API key (``myunisoft-api.md`` §10). The
 bridge calls it from the API, from many refresh workers and from upload workers at once, so each
 process pacing itself is not enough: they share one item, ``LIMIT#<key fingerprint>`` /
-``WINDOW``, holding the start times of the last ``limit`` requests. A request may start when fewer
-than ``limit`` of them are younger than ``window + margin``; starting it is a conditional write
-(``rev = :seen``) of the list with the new start appended, so two Lambdas can never both take the
-last place. Being a sliding window, it never exceeds MyUnisoft's fixed window whatever its phase;
-the margin absorbs the spread of network latency between our clock and MyUnisoft's.
+``WINDOW``, holding the start times of the last ``limit`` requests, past or planned.
 
-The class implements :class:`tra_core.myunisoft.ratelimit.RateLimiter` (``acquire``, ``release``,
-``observe``). A failed conditional write returns the current item (``ALL_OLD``), so contention
-costs one round trip, not two.
+A request reserves its start time: the earliest moment, not before the last reservation, at which
+fewer than ``limit`` starts fall in the preceding ``window + margin``. Reserving is one conditional
+write (``rev = :seen``) of the list with that time appended, so two Lambdas can never take the same
+place; the caller then sleeps until its time comes. Waiting happens after the write, so Lambdas
+queued on a spent window do not all race for each freed place: contention is limited to writes
+that really overlap, and a lost race returns the winner's list (``ALL_OLD``) for an immediate retry.
+
+Being a sliding window, it never exceeds MyUnisoft's fixed window whatever its phase; the margin
+absorbs the spread of latency between our clocks and MyUnisoft's. The class implements
+:class:`tra_core.myunisoft.ratelimit.RateLimiter` (``acquire``, ``release``, ``observe``).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,22 +35,24 @@ if TYPE_CHECKING:
 
 
 class RateBudgetBusy(TraError):
-    """The key's request budget stays spent longer than the caller may wait: try again later."""
+    """The key's request budget is booked further ahead than the caller may wait: try again later."""
 
     code = "RATE_BUDGET_BUSY"
     retryable = True
 
 
-def admit(grants: Sequence[int], now_ms: int, limit: int, span_ms: int) -> tuple[list[int], int | None]:
-    """Business rule: at most ``limit`` request starts in any ``span_ms`` interval.
+def schedule(grants: Sequence[int], not_before_ms: int, limit: int, span_ms: int) -> tuple[list[int], int]:
+    """Business rule: at most ``limit`` request starts in any ``span_ms`` interval, in order.
 
-    Returns the starts still inside the span (oldest first) and ``None`` when one more request may
-    start at ``now_ms``, else the earliest time (ms) it may.
+    Returns the start time (ms) of one more request (the earliest at or after ``not_before_ms``
+    and after every start already booked) and the booked starts that still matter for later
+    requests (those after ``slot - span_ms``, oldest first; at most ``limit - 1`` of them).
     """
-    recent = sorted(g for g in grants if g > now_ms - span_ms)
-    if len(recent) < limit:
-        return recent, None
-    return recent, recent[-limit] + span_ms
+    booked = sorted(grants)
+    slot = max(not_before_ms, booked[-1]) if booked else not_before_ms
+    if len(booked) >= limit:
+        slot = max(slot, booked[-limit] + span_ms)
+    return [g for g in booked if g > slot - span_ms], slot
 
 
 def budget_key(budget_id: str) -> dict[str, Any]:
@@ -74,9 +80,10 @@ class DynamoDBRateBudget:
         MyUnisoft's limit: ``limit`` requests per ``window_s`` seconds.
     margin_s:
         Extra time each start counts for, so that latency spread never puts ``limit + 1``
-        requests into one of MyUnisoft's windows.
+        requests into one of MyUnisoft's windows. A request whose booking write returns more
+        than half the margin after its booked time books again.
     max_wait_s:
-        How long :meth:`acquire` may wait before raising :class:`RateBudgetBusy`.
+        The furthest ahead :meth:`acquire` may book; beyond it raises :class:`RateBudgetBusy`.
     clock, sleep:
         Epoch seconds and a sleep function; injectable for tests.
     """
@@ -109,38 +116,45 @@ class DynamoDBRateBudget:
         self._rev: int | None = None
         self._hold_until: float | None = None
         self._lock = threading.Lock()
+        self._tolerance_s = margin_s / 2
+        self._write_s = 0.0
+        """How long a booking write takes (a moving average, in seconds)."""
         self.conflicts = 0
         """How many conditional writes lost a race (for metrics and tests)."""
+        self.late_bookings = 0
+        """How many bookings were written too late to be used, and made again."""
 
     def __repr__(self) -> str:
         return f"DynamoDBRateBudget(limit={self.limit}, window_s={self.window_s})"
 
     def acquire(self, route: str) -> None:
-        deadline = self._clock() + self._max_wait_s
-        while True:
-            with self._lock:  # threads of one process share what they know of the window
+        with self._lock:  # threads of one process share what they know of the window
+            while True:
                 now = self._clock()
-                until = self._next_start(now)
-                if until is None and self._take(now):
-                    return
-            if until is not None:
-                if until > deadline:
+                # Book a little ahead, by about the time a booking write takes, so that the request
+                # starts at its booked time rather than late.
+                not_before = max(now + min(2 * self._write_s, self._tolerance_s), self._hold_until or now)
+                recent, slot_ms = schedule(
+                    self._grants, math.ceil(not_before * 1000), self.limit, self._span_ms
+                )
+                if slot_ms / 1000 - now > self._max_wait_s:
                     raise RateBudgetBusy(
-                        "MyUnisoft's request budget for this key is in use by other work; try again later.",
-                        details={"wait_s": round(until - now, 3)},
+                        "MyUnisoft's request budget for this key is booked by other work; try again later.",
+                        details={"wait_s": round(slot_ms / 1000 - now, 3)},
                     )
-                self._sleep(max(until - now, 0.0))
-
-    def _next_start(self, now: float) -> float | None:
-        """``None`` if a request may start now (as far as we know), else when one may."""
-        _, until_ms = admit(self._grants, int(now * 1000), self.limit, self._span_ms)
-        until = None if until_ms is None else until_ms / 1000
-        if self._hold_until is not None:
-            if self._hold_until > now:
-                until = self._hold_until if until is None else max(until, self._hold_until)
-            else:
-                self._hold_until = None
-        return until
+                booked = self._book([*recent, slot_ms], now)
+                written = self._clock()
+                self._write_s = 0.8 * self._write_s + 0.2 * (written - now)
+                if not booked:
+                    continue
+                # A booking whose write returned well after its time would start late, next to
+                # requests booked after it: book again (the late place stays unused).
+                if written - slot_ms / 1000 <= self._tolerance_s:
+                    break
+                self.late_bookings += 1
+        delay = slot_ms / 1000 - self._clock()
+        if delay > 0:
+            self._sleep(delay)
 
     def release(self, route: str) -> None:
         return None
@@ -156,10 +170,8 @@ class DynamoDBRateBudget:
             with self._lock:
                 self._hold_until = min(reset_at, now + self.window_s)
 
-    def _take(self, now: float) -> bool:
-        """Record a start at ``now`` unless someone wrote since we read; on a lost race, load their write."""
-        recent, _ = admit(self._grants, int(now * 1000), self.limit, self._span_ms)
-        grants = [*recent, int(now * 1000)]
+    def _book(self, grants: list[int], now: float) -> bool:
+        """Write ``grants`` unless someone wrote since we read; on a lost race, load what they wrote."""
         values: dict[str, Any] = {
             ":grants": grants,
             ":next": (self._rev or 0) + 1,

@@ -3,13 +3,22 @@
 The secret's name is ``<prefix><connection id>``; the connection keeps that name (``secret_ref``)
 and the key's fingerprint, never the key. Disconnecting deletes the secret without a recovery
 window: nothing can be sent with that key afterwards.
+
+Workers load the key of every message they handle; a warm Lambda keeps the keys it read for
+``cache_s`` seconds, and reads again whenever the connection names another fingerprint (the key
+was replaced), so a cached key is never used after a replacement.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
+
+from tra_core.store.records import key_fingerprint
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
@@ -24,16 +33,30 @@ class KeyNotFound(LookupError):
 
 
 class SecretsManagerKeyVault:
-    def __init__(self, client: SecretsManagerClient, prefix: str, kms_key_id: str | None = None):
+    def __init__(
+        self,
+        client: SecretsManagerClient,
+        prefix: str,
+        kms_key_id: str | None = None,
+        *,
+        cache_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._client = client
         self._prefix = prefix
         self._kms_key_id = kms_key_id
+        self._cache_s = cache_s
+        self._clock = clock
+        self._cache: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"SecretsManagerKeyVault(prefix={self._prefix!r})"
 
     def store(self, connection_id: str, api_key: str) -> str:
         name = f"{self._prefix}{connection_id}"
+        with self._lock:
+            self._cache.pop(name, None)
         try:
             self._client.put_secret_value(SecretId=name, SecretString=api_key)
             return name
@@ -56,16 +79,27 @@ class SecretsManagerKeyVault:
         self._client.create_secret(**arguments)  # type: ignore[arg-type]
         return name
 
-    def load(self, secret_ref: str) -> str:
+    def load(self, secret_ref: str, fingerprint: str | None = None) -> str:
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(secret_ref)
+        fresh = cached is not None and now < cached[1]
+        if cached is not None and fresh and fingerprint in (None, key_fingerprint(cached[0])):
+            return cached[0]
         try:
             answer = self._client.get_secret_value(SecretId=secret_ref)
         except ClientError as exc:
             if _code(exc) in {"ResourceNotFoundException", "InvalidRequestException"}:
                 raise KeyNotFound(f"No stored key under {secret_ref}") from None
             raise
-        return answer["SecretString"]
+        api_key = answer["SecretString"]
+        with self._lock:
+            self._cache[secret_ref] = (api_key, now + self._cache_s)
+        return api_key
 
     def destroy(self, secret_ref: str) -> None:
+        with self._lock:
+            self._cache.pop(secret_ref, None)
         try:
             self._client.delete_secret(SecretId=secret_ref, ForceDeleteWithoutRecovery=True)
         except ClientError as exc:

@@ -1,0 +1,86 @@
+"""The shared request budget on DynamoDB Local: concurrent users of one key stay under its limit."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from tests.support.fixtures import Stack
+from tra_core.store.ratebudget import DynamoDBRateBudget, RateBudgetBusy
+
+pytestmark = pytest.mark.integration
+
+
+def _budget(stack: Stack, budget_id: str, **options: float) -> DynamoDBRateBudget:
+    # Each instance stands for one Lambda: it shares nothing with the others but the table.
+    return DynamoDBRateBudget(
+        stack.session.client("dynamodb"),
+        stack.ref("StateTable"),
+        budget_id,
+        limit=int(options.get("limit", 20)),
+        window_s=options.get("window_s", 0.5),
+        margin_s=options.get("margin_s", 0.05),
+        max_wait_s=options.get("max_wait_s", 30.0),
+    )
+
+
+def test_concurrent_users_of_one_key_never_exceed_its_limit(stack: Stack) -> None:
+    # Given four users of one key, each with its own view of the budget (20 requests per 0.5 s)
+    limit, window = 20, 0.5
+    budgets = [_budget(stack, "sha256:shared", limit=limit, window_s=window) for _ in range(4)]
+    starts: list[float] = []
+    lock = threading.Lock()
+
+    def work(budget: DynamoDBRateBudget) -> None:
+        for _ in range(30):
+            budget.acquire("/api/v1/account")
+            with lock:
+                starts.append(time.time())
+
+    # When they all take 30 requests' worth of budget at once
+    began = time.time()
+    threads = [threading.Thread(target=work, args=(b,)) for b in budgets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.time() - began
+
+    # Then no interval of one window ever saw more than the limit
+    starts.sort()
+    assert len(starts) == 120
+    busiest = max(sum(1 for s in starts[i:] if s < start + window) for i, start in enumerate(starts))
+    assert busiest <= limit
+    # And the budget was used, not wasted: 120 requests at 20 per 0.5 s need 2.5 s at best
+    assert elapsed < 2.5 * 2
+    assert sum(b.conflicts for b in budgets) > 0
+
+
+def test_two_keys_have_two_budgets(stack: Stack) -> None:
+    # Given one key whose budget is spent
+    spent = _budget(stack, "sha256:first", limit=3, window_s=30.0, max_wait_s=0.1)
+    for _ in range(3):
+        spent.acquire("/api/v1/diary")
+
+    # Then that key must wait (here longer than allowed), while another key goes ahead at once
+    with pytest.raises(RateBudgetBusy):
+        _budget(stack, "sha256:first", limit=3, window_s=30.0, max_wait_s=0.1).acquire("/api/v1/diary")
+    other = _budget(stack, "sha256:second", limit=3, window_s=30.0, max_wait_s=0.1)
+    other.acquire("/api/v1/diary")
+
+
+def test_myunisoft_saying_the_window_is_spent_holds_the_next_request(stack: Stack) -> None:
+    # Given MyUnisoft answered that the key's window is spent (another program uses the key too)
+    budget = _budget(stack, "sha256:observed", limit=20, window_s=1.0, max_wait_s=5.0)
+    reset_at = time.time() + 0.4
+    budget.observe(
+        "/api/v1/account", {"X-Rate-Limit-Remaining": "0", "x-rate-limit-reset": f"{reset_at:.6f}"}
+    )
+
+    # When the next request asks for the budget
+    budget.acquire("/api/v1/account")
+
+    # Then it started only after MyUnisoft's reset
+    assert time.time() >= reset_at
