@@ -95,7 +95,8 @@ class KeyVault(Protocol):
         """Store (or replace) the connection's key; returns the reference to keep on the connection."""
 
     def load(self, secret_ref: str, fingerprint: str | None = None) -> str:
-        """The stored key; with ``fingerprint``, never a cached key with another fingerprint."""
+        """The stored key. With ``fingerprint`` (the connection's), a copy cached by this process may
+        be served if it has that fingerprint; without it, the key is always read afresh."""
 
     def destroy(self, secret_ref: str) -> None:
         """Delete the key for good (no recovery window)."""

@@ -5,8 +5,8 @@ and the key's fingerprint, never the key. Disconnecting deletes the secret witho
 window: nothing can be sent with that key afterwards.
 
 Workers load the key of every message they handle; a warm Lambda keeps the keys it read for
-``cache_s`` seconds, and reads again whenever the connection names another fingerprint (the key
-was replaced), so a cached key is never used after a replacement.
+``cache_s`` seconds, but serves one from memory only to a caller that names the fingerprint it
+expects (the connection's): a replaced key is read again at once, never used stale.
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ class SecretsManagerKeyVault:
         now = self._clock()
         with self._lock:
             cached = self._cache.get(secret_ref)
-        fresh = cached is not None and now < cached[1]
-        if cached is not None and fresh and fingerprint in (None, key_fingerprint(cached[0])):
+        # Only a caller that names the fingerprint it expects is served from the cache.
+        if cached is not None and now < cached[1] and fingerprint == key_fingerprint(cached[0]):
             return cached[0]
         try:
             answer = self._client.get_secret_value(SecretId=secret_ref)
