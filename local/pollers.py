@@ -135,7 +135,7 @@ class QueuePoller:
 
     @property
     def batch_size(self) -> int:
-        return max(1, min(self.mapping.batch_size, 10))
+        return max(1, self.mapping.batch_size)
 
     def _receive(self, count: int, wait_s: int) -> list[dict[str, Any]]:
         answer = self.sqs.receive_message(
@@ -149,11 +149,15 @@ class QueuePoller:
         return messages
 
     def receive_batch(self) -> list[dict[str, Any]]:
-        """Up to ``BatchSize`` messages, gathering for ``MaximumBatchingWindowInSeconds`` when set."""
-        messages = self._receive(self.batch_size, self.wait_s)
+        """Up to ``BatchSize`` messages, gathering for ``MaximumBatchingWindowInSeconds`` when set.
+
+        SQS hands out at most 10 messages per receive; larger batches are gathered over several
+        receives within the batching window, as the event source mapping does.
+        """
+        messages = self._receive(min(self.batch_size, 10), self.wait_s)
         window_ends = time.monotonic() + self.mapping.batching_window_s
         while messages and len(messages) < self.batch_size and time.monotonic() < window_ends:
-            more = self._receive(self.batch_size - len(messages), 0)
+            more = self._receive(min(self.batch_size - len(messages), 10), 0)
             if not more:
                 time.sleep(0.1)
             messages.extend(more)

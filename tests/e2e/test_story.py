@@ -107,8 +107,16 @@ def test_the_demo_story_runs_over_http(stack: StackProcess) -> None:
     # And so did the upload half: every step passed, MyUnisoft got TRA+PJ imports
     assert outcome.ok, out.getvalue()
     assert steps["What MyUnisoft received"].ok
-    assert {e["status"] for e in outcome.entries} == {"uploaded", "rejected"}
-    assert outcome.imports
+    statuses = {e["entry_id"]: e["status"] for e in outcome.entries}
+    assert statuses.pop("demo-bad-account-1") == "rejected"
+    assert set(statuses.values()) == {"uploaded"}
+    # MyUnisoft received every PDF at the archive root, and the label cut to 35 characters
+    attachments = {name for item in outcome.imports for name in item["attachments"]}
+    assert {"facture-edf-2026-11.pdf", "ticket-train-paris-lyon.pdf", "releve-2026-11.pdf"} <= attachments
+    tra = "".join(item["tra"] for item in outcome.imports)
+    assert "Train ticket Paris-Lyon return trip " in tra
+    assert "for the client audit" not in tra
+    assert "699999" not in tra
 
 
 def test_sigint_stops_every_child_and_frees_the_ports(stack: StackProcess) -> None:

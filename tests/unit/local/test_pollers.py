@@ -209,3 +209,19 @@ def test_a_started_poller_drains_its_queue_and_stops_promptly(sqs: Any) -> None:
     assert poller.stats.deleted == 12
     assert max(len(e["Records"]) for e in function.events) <= 10
     assert time.monotonic() - started < 3
+
+
+def test_a_batching_window_gathers_more_than_one_receive_up_to_the_batch_size(sqs: Any) -> None:
+    # Given 25 messages and a mapping of 20 per batch with a one-second batching window
+    url, arn = _queue(sqs, "window")
+    for index in range(25):
+        sqs.send_message(QueueUrl=url, MessageBody=str(index))
+    function = _Function(None)
+    poller = _poller(sqs, url, arn, function, batch_size=20, batching_window_s=1)
+
+    # When two batches are polled
+    assert poller.poll_once() == 20
+    assert poller.poll_once() == 5
+
+    # Then the first event held 20 records (two receives), the second the 5 left after the window
+    assert [len(event["Records"]) for event in function.events] == [20, 5]
