@@ -190,3 +190,23 @@ def test_disconnecting_destroys_the_stored_key(bridge: Bridge, stack: Stack) -> 
     with pytest.raises(ClientError):
         stack.session.client("secretsmanager").get_secret_value(SecretId=f"{prefix}{connection_id}")
     assert bridge.call("GET", f"/connections/{connection_id}").body["status"] == "disconnected"
+
+
+def test_no_log_line_carries_the_key(
+    bridge: Bridge, emulator: EmulatorControl, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Given a firm onboarded, refreshed, its key revoked and the nightly refresh run on it
+    created = bridge.connect("demo-firm-key")
+    bridge.drain_refresh_queue()
+    emulator.revoke("demo-firm-key")
+    bridge.run_schedule()
+    bridge.drain_refresh_queue()
+    bridge.connect("demo-firm-key")  # refused now: a 422 that names no key
+    bridge.call("PUT", f"/connections/{created.body['connection_id']}/key", {"api_key": "demo-firm-key-2"})
+
+    # Then the handlers' logs (and metrics) never printed either key or the third-party secret
+    output = capfd.readouterr()
+    logged = output.out + output.err
+    assert "connection_id" in logged or "nightly refresh queued" in logged
+    for secret in ("demo-firm-key", "demo-third-party-secret"):
+        assert secret not in logged
