@@ -228,11 +228,12 @@ def _discover(connection: Connection, client: FirmClient, ports: ApiPorts) -> Di
 
 
 def _record_discovery(connection: Connection, discovery: Discovery, ports: ApiPorts) -> Connection:
-    updated = connection.model_copy(
-        update={"last_discovery_at": ports.clock(), "discovery_warnings": discovery.warnings}
+    # A targeted update: a worker may have changed the connection's status meanwhile.
+    at = ports.clock()
+    ports.connections.record_discovery(
+        connection.tenant, connection.connection_id, at=at, warnings=discovery.warnings
     )
-    ports.connections.save(updated)
-    return updated
+    return connection.model_copy(update={"last_discovery_at": at, "discovery_warnings": discovery.warnings})
 
 
 def _queue_refresh(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from typing import Any
 
 import pytest
@@ -193,20 +195,41 @@ def test_disconnecting_destroys_the_stored_key(bridge: Bridge, stack: Stack) -> 
 
 
 def test_no_log_line_carries_the_key(
-    bridge: Bridge, emulator: EmulatorControl, capfd: pytest.CaptureFixture[str]
+    bridge: Bridge,
+    emulator: EmulatorControl,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # Given a firm onboarded, refreshed, its key revoked and the nightly refresh run on it
-    created = bridge.connect("demo-firm-key")
-    bridge.drain_refresh_queue()
-    emulator.revoke("demo-firm-key")
-    bridge.run_schedule()
-    bridge.drain_refresh_queue()
-    bridge.connect("demo-firm-key")  # refused now: a 422 that names no key
-    bridge.call("PUT", f"/connections/{created.body['connection_id']}/key", {"api_key": "demo-firm-key-2"})
+    # Given every log record of the handlers (Powertools loggers do not propagate) and of tra_core
+    from api.app import logger as api_logger
 
-    # Then the handlers' logs (and metrics) never printed either key or the third-party secret
-    output = capfd.readouterr()
-    logged = output.out + output.err
-    assert "connection_id" in logged or "nightly refresh queued" in logged
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(api_logger.registered_formatter)
+    service_logger = logging.getLogger(api_logger.name)
+    service_logger.addHandler(handler)
+    caplog.set_level(
+        logging.INFO
+    )  # (botocore's DEBUG log prints request bodies; never enable it in production)
+    try:
+        # When a firm is onboarded, refreshed, its key revoked, the nightly refresh run, and a key put
+        created = bridge.connect("demo-firm-key")
+        bridge.drain_refresh_queue()
+        emulator.revoke("demo-firm-key")
+        bridge.run_schedule()
+        bridge.drain_refresh_queue()
+        bridge.connect("demo-firm-key")  # refused now: a 422 that names no key
+        bridge.call(
+            "PUT", f"/connections/{created.body['connection_id']}/key", {"api_key": "demo-firm-key-2"}
+        )
+    finally:
+        service_logger.removeHandler(handler)
+
+    # Then no log line nor metric printed a key or the third-party secret
+    records = [
+        r.getMessage() for r in caplog.records if "/_emulator/" not in r.getMessage()
+    ]  # the test's own
+    logged = stream.getvalue() + "\n".join(records) + capsys.readouterr().out
+    assert "nightly refresh queued" in logged
     for secret in ("demo-firm-key", "demo-third-party-secret"):
         assert secret not in logged
