@@ -19,6 +19,7 @@ from pydantic import Json
 
 from refresh.use_cases import fan_out, handle
 from refresh.wiring import get_ports
+from tra_core.domain.errors import TraError
 from tra_core.store.records import RefreshRequest
 
 logger = Logger()
@@ -46,7 +47,14 @@ processor = BatchProcessor(event_type=EventType.SQS, model=RefreshRecord, raise_
 def refresh_record(record: RefreshRecord) -> None:
     request = record.body
     logger.append_keys(connection_id=request.connection_id, society_id=request.society_id, kind=request.kind)
-    handled = handle(request, get_ports())
+    try:
+        handled = handle(request, get_ports())
+    except Exception as exc:
+        # The message comes back (and reaches the DLQ after its last attempt); say why, in codes.
+        code = exc.code if isinstance(exc, TraError) else type(exc).__name__
+        logger.warning("refresh message failed, it will be retried", extra={"code": code})
+        metrics.add_metric(name="RefreshRetried", unit=MetricUnit.Count, value=1)
+        raise
     metrics.add_metric(name=METRIC_OF[handled.outcome], unit=MetricUnit.Count, value=1)
     logger.info("refresh message handled", extra={"outcome": handled.outcome, "detail": handled.detail})
 

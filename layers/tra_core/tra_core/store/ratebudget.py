@@ -133,7 +133,7 @@ class DynamoDBRateBudget:
                 now = self._clock()
                 # Book a little ahead, by about the time a booking write takes, so that the request
                 # starts at its booked time rather than late.
-                not_before = max(now + min(2 * self._write_s, self._tolerance_s), self._hold_until or now)
+                not_before = max(now + min(2 * self._write_s, self.window_s / 2), self._hold_until or now)
                 recent, slot_ms = schedule(
                     self._grants, math.ceil(not_before * 1000), self.limit, self._span_ms
                 )
