@@ -162,5 +162,6 @@ def test_a_300_file_firm_is_refreshed_by_four_workers_within_the_rate_budget(
     )
     # (``busiest`` is measured on the emulator's log times, taken when each answer is complete: the
     # processing time of each request blurs it, so it is reported, and the 429 count is the check.)
+    # The floor is a correctness check (the budget cannot be beaten); how close to it the run
+    # comes is a measurement (reported above, recorded in docs/benchmarks.md), never asserted.
     assert elapsed >= floor
-    assert ratio < 1.5
