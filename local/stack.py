@@ -63,7 +63,7 @@ DEFAULT_STACK_NAME = "bridge-local"
 DEMO_THIRD_PARTY_SECRET = "demo-third-party-secret"
 #: Template parameters the local stack fills in when the template declares them.
 LOCAL_PARAMETERS = {
-    "ThirdPartySecretValue": DEMO_THIRD_PARTY_SECRET,
+    "ThirdPartySecretName": "myunisoft-bridge-local/third-party-secret",
     "JwtIssuer": "https://auth.local.invalid/",
     "JwtAudience": "myunisoft-bridge-local",
 }

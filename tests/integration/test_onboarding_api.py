@@ -139,7 +139,7 @@ def test_every_unusable_key_is_refused_with_a_reason(
         emulator.disconnect_third_party("Contrat suspendu")
     elif prepare == "secret":
         stack.session.client("secretsmanager").put_secret_value(
-            SecretId=stack.ref("ThirdPartySecret"), SecretString="not-the-right-secret"
+            SecretId=stack.ref("ThirdPartySecretName"), SecretString="not-the-right-secret"
         )
 
     # When the accountant pastes the key

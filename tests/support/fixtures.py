@@ -182,11 +182,15 @@ def make_stack(
     overrides: dict[str, str] | None = None,
 ) -> Stack:
     template = load_template()
+    stack_name = f"t{uuid.uuid4().hex[:10]}"
+    # The third-party secret exists before the stack, as an operator creates it (template.yaml).
+    secret_name = f"{stack_name}/third-party-secret"
+    session.client("secretsmanager").create_secret(Name=secret_name, SecretString=DEMO_SECRET)
     resources = provision(
         template,
-        stack_name=f"t{uuid.uuid4().hex[:10]}",
+        stack_name=stack_name,
         parameters={
-            "ThirdPartySecretValue": DEMO_SECRET,
+            "ThirdPartySecretName": secret_name,
             "JwtIssuer": "https://auth.hub.example",
             "JwtAudience": "myunisoft-bridge",
             "MyUnisoftBaseUrl": myunisoft_url,

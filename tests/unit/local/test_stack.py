@@ -6,25 +6,25 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from local.cli import _pairs, build_parser
-from local.stack import DEMO_THIRD_PARTY_SECRET, Stack, StackOptions, _parameters
+from local.stack import LOCAL_PARAMETERS, Stack, StackOptions, _parameters
 from local.topology import Schedule
 from tests.support.events import load_event
 
 
 def test_local_parameters_point_at_the_emulator_and_overrides_win() -> None:
     # Given a template declaring some of the parameters the stack fills in
-    template = {"Parameters": {"MyUnisoftBaseUrl": {}, "ThirdPartySecretValue": {}, "RateLimitRequests": {}}}
+    template = {"Parameters": {"MyUnisoftBaseUrl": {}, "ThirdPartySecretName": {}, "RateLimitRequests": {}}}
 
     # When the stack decides the values, with one override
     values = _parameters(
         template, StackOptions(parameters={"RateLimitRequests": "100"}), "http://127.0.0.1:9"
     )
 
-    # Then the base URL is the emulator's, the demo secret is used, the override is kept,
+    # Then the base URL is the emulator's, the demo secret's name is used, the override is kept,
     # and parameters the template does not declare are not invented
     assert values == {
         "MyUnisoftBaseUrl": "http://127.0.0.1:9",
-        "ThirdPartySecretValue": DEMO_THIRD_PARTY_SECRET,
+        "ThirdPartySecretName": LOCAL_PARAMETERS["ThirdPartySecretName"],
         "RateLimitRequests": "100",
     }
 
