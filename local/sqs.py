@@ -26,6 +26,8 @@ from typing import Any
 
 import boto3
 
+from local.pollers import sqs_record as lambda_sqs_record
+
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -47,20 +49,13 @@ class PollerContext:
         return max(int((self._deadline - time.monotonic()) * 1000), 0)
 
 
-def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """One SQS message as the ``Records[]`` item of a Lambda SQS event."""
-    attributes = dict(message.get("Attributes", {}))
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": attributes,
-        "messageAttributes": message.get("MessageAttributes", {}),
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    }
+def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str | None = None) -> dict[str, Any]:
+    """One SQS message as the ``Records[]`` item of a Lambda SQS event (Lambda's camel-case shape).
+
+    The one implementation is the stack's poller's (``local.pollers.sqs_record``); ``region``
+    is read from the queue's ARN there and kept here for callers that pass it.
+    """
+    return lambda_sqs_record(message, queue_arn)
 
 
 @dataclass
