@@ -222,17 +222,19 @@ def submit_entries(tenant: str, file_id: str, body: str | None, ports: IntakePor
     now = ports.clock()
     accepted: list[Accepted] = []
     to_send: list[UploadRequest] = []
-    for entry in entries:
-        warnings = tuple(EntryWarning.of_notice(n) for n in notices.get(entry.entry_id, []))
-        record = EntryRecord.queued(
+    records = [
+        EntryRecord.queued(
             entry,
             tenant=tenant,
             connection_id=file.connection_id,
             society_id=file.society_id,
-            warnings=warnings,
+            warnings=[EntryWarning.of_notice(n) for n in notices.get(entry.entry_id, [])],
             now=now,
         )
-        submitted = ports.entries.submit(record)
+        for entry in entries
+    ]
+    for record, submitted in zip(records, ports.entries.submit_many(records), strict=True):
+        warnings = record.warnings
         if submitted.outcome in ("queued", "superseded"):
             to_send.append(UploadRequest.of(submitted.record, "intake", now))
         elif submitted.outcome == "unchanged" and submitted.record.status is EntryStatus.QUEUED:

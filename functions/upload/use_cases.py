@@ -56,6 +56,7 @@ from tra_core.store.attachments import parse_attachment_key, sha256_hex
 from tra_core.store.batches import BatchMember, BatchRecord, BatchStatus, Claim, archive_key_for
 from tra_core.store.entries import (
     FINAL_STATUSES,
+    EntryChange,
     EntryIssue,
     EntryKey,
     EntryRecord,
@@ -86,7 +87,7 @@ NOT_NOW = (RateLimited, ConcurrencyLimited, RateBudgetBusy)
 #: MyUnisoft refused the file's content: the entries are wrong (an archive of several is bisected).
 REFUSED = (BusinessRejection, AlreadyImported)
 #: Longest wait before a message whose batch another worker is sending is looked at again.
-BUSY_RECHECK_S = 30.0
+BUSY_RECHECK_S = 5.0
 #: Still-open statuses an entry can be moved from by the worker.
 OPEN_STATUSES = frozenset(set(EntryStatus) - FINAL_STATUSES)
 
@@ -676,12 +677,11 @@ class _FileRun:
         set_values: dict[str, Any] | None = None,
         remove: Sequence[str] = (),
     ) -> None:
-        now = self.ports.clock()
-        for member in batch.members:
-            self.ports.entries.update(
-                EntryKey(self.connection_id, self.society_id, member.entry_id),
-                member.version,
-                now=now,
+        """Change every entry still carried by ``batch`` (one request for the whole batch)."""
+        changes = [
+            EntryChange(
+                key=EntryKey(self.connection_id, self.society_id, member.entry_id),
+                version=member.version,
                 status=status,
                 expect_status=OPEN_STATUSES,
                 expect_batch=batch.batch_id,
@@ -689,6 +689,9 @@ class _FileRun:
                 remove=remove,
                 add_attempts=attempts,
             )
+            for member in batch.members
+        ]
+        self.ports.entries.update_all(changes, self.ports.clock())
 
     def settle_uploaded(self, batch: BatchRecord, unsettled: int, *, counted: bool) -> None:
         now = self.ports.clock()

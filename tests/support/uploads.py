@@ -20,6 +20,7 @@ from tra_core.store.batches import BatchRecord, BatchStatus, Claim
 from tra_core.store.entries import (
     KEEP,
     BatchExpectation,
+    EntryChange,
     EntryIssue,
     EntryKey,
     EntryRecord,
@@ -43,6 +44,9 @@ class InMemoryEntries:
             self.items[record.key] = record
             return Submitted("superseded", record)
         return Submitted("unchanged" if current.version == record.version else "outdated", current)
+
+    def submit_many(self, records: Sequence[EntryRecord]) -> list[Submitted]:
+        return [self.submit(r) for r in records]
 
     def get(self, key: EntryKey) -> EntryRecord | None:
         return self.items.get(key)
@@ -94,6 +98,20 @@ class InMemoryEntries:
         updated = EntryRecord.model_validate(values)
         self.items[key] = updated
         return updated
+
+    def update_all(self, changes: Sequence[EntryChange], now: datetime) -> None:
+        for change in changes:
+            self.update(
+                change.key,
+                change.version,
+                now=now,
+                status=change.status,
+                expect_status=change.expect_status,
+                expect_batch=change.expect_batch,
+                set_values=change.set_values,
+                remove=change.remove,
+                add_attempts=change.add_attempts,
+            )
 
     def list_file(
         self,

@@ -243,6 +243,23 @@ BatchExpectation = str | None | _Keep
 anything (``KEEP``)."""
 
 
+@dataclass(frozen=True)
+class EntryChange:
+    """One conditional change of an entry version (the arguments of :func:`entry_update`)."""
+
+    key: EntryKey
+    version: int
+    status: EntryStatus | None = None
+    expect_status: Collection[EntryStatus] | None = None
+    expect_batch: BatchExpectation = KEEP
+    set_values: Mapping[str, Any] | None = None
+    remove: Sequence[str] = ()
+    add_attempts: int = 0
+
+
+_TRANSACTION_ITEMS = 100
+
+
 def _item_values(record: EntryRecord) -> dict[str, Any]:
     values = record.model_dump(mode="json", exclude_none=True)
     values.update(
@@ -378,6 +395,51 @@ class DynamoDBEntries:
             return Submitted(outcome, current)
         return Submitted("superseded" if answer.get("Attributes") else "queued", record)
 
+    def submit_many(self, records: Sequence[EntryRecord]) -> list[Submitted]:
+        """:meth:`submit` for many entries, in transactions of up to 100 writes.
+
+        What is stored is read first (one request per 100 entries); the new and newer versions are
+        then written together, each on the condition that nothing newer appeared meanwhile. If a
+        concurrent post wins a race, that chunk falls back to one conditional write per entry.
+        """
+        stored = self.get_many(r.key for r in records)
+        results: dict[int, Submitted] = {}
+        writes: list[tuple[int, EntryRecord, SubmitOutcome]] = []
+        for index, record in enumerate(records):
+            current = stored.get(record.key)
+            if current is None:
+                writes.append((index, record, "queued"))
+            elif current.version < record.version:
+                writes.append((index, record, "superseded"))
+            else:
+                outcome: SubmitOutcome = "unchanged" if current.version == record.version else "outdated"
+                results[index] = Submitted(outcome, current)
+        for start in range(0, len(writes), _TRANSACTION_ITEMS):
+            chunk = writes[start : start + _TRANSACTION_ITEMS]
+            items: list[Any] = [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(_item_values(record)),
+                        "ConditionExpression": "attribute_not_exists(PK) OR #version < :version",
+                        "ExpressionAttributeNames": {"#version": "version"},
+                        "ExpressionAttributeValues": to_item({":version": record.version}),
+                    }
+                }
+                for _, record, _ in chunk
+            ]
+            try:
+                self._client.transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                for index, record, _ in chunk:
+                    results[index] = self.submit(record)
+                continue
+            for index, record, outcome in chunk:
+                results[index] = Submitted(outcome, record)
+        return [results[i] for i in range(len(records))]
+
     def get(self, key: EntryKey) -> EntryRecord | None:
         answer = self._client.get_item(TableName=self._table, Key=entry_key(key), ConsistentRead=True)
         item = answer.get("Item")
@@ -435,6 +497,43 @@ class DynamoDBEntries:
                 return None
             raise
         return _record(answer["Attributes"])
+
+    def update_all(self, changes: Sequence[EntryChange], now: datetime) -> None:
+        """Apply many conditional changes, skipping those whose condition no longer holds.
+
+        They are written in transactions of up to 100 (one request for a whole batch of entries);
+        a transaction refused because one entry moved on is replayed one change at a time.
+        """
+        for start in range(0, len(changes), _TRANSACTION_ITEMS):
+            chunk = changes[start : start + _TRANSACTION_ITEMS]
+            parameters = [
+                entry_update(
+                    c.key,
+                    c.version,
+                    now=now,
+                    status=c.status,
+                    expect_status=c.expect_status,
+                    expect_batch=c.expect_batch,
+                    set_values=c.set_values,
+                    remove=c.remove,
+                    add_attempts=c.add_attempts,
+                )
+                for c in chunk
+            ]
+            if len(chunk) > 1:
+                try:
+                    items: Any = [{"Update": {"TableName": self._table, **p}} for p in parameters]
+                    self._client.transact_write_items(TransactItems=items)
+                    continue
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                        raise
+            for p in parameters:
+                try:
+                    self._client.update_item(TableName=self._table, **p)
+                except ClientError as exc:
+                    if not is_conditional_failure(exc):
+                        raise
 
     def list_file(
         self,

@@ -14,6 +14,7 @@ from tra_core.store.batches import BatchRecord, BatchStatus, Claim
 from tra_core.store.entries import (
     KEEP,
     BatchExpectation,
+    EntryChange,
     EntryIssue,
     EntryKey,
     EntryRecord,
@@ -28,6 +29,9 @@ class EntryRepository(Protocol):
 
     def submit(self, record: EntryRecord) -> Submitted:
         """Store a posted version unless this version or a newer one is already stored."""
+
+    def submit_many(self, records: Sequence[EntryRecord]) -> list[Submitted]:
+        """``submit`` for many entries (fewer requests); one result per record, in order."""
 
     def get(self, key: EntryKey) -> EntryRecord | None: ...
 
@@ -47,6 +51,9 @@ class EntryRepository(Protocol):
         add_attempts: int = 0,
     ) -> EntryRecord | None:
         """A conditional change; ``None`` when the entry no longer holds that version, status or batch."""
+
+    def update_all(self, changes: Sequence[EntryChange], now: datetime) -> None:
+        """Apply many conditional changes, skipping those whose condition no longer holds."""
 
     def list_file(
         self,
