@@ -324,7 +324,7 @@ class _FileRun:
             self.park(todo, None)
             return
         try:
-            self.api_key = self.ports.vault.load(connection.secret_ref)
+            self.api_key = self.ports.vault.load(connection.secret_ref, connection.key_fingerprint)
         except KeyNotFound:
             self.park(todo, None)
             return
