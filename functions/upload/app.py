@@ -42,7 +42,11 @@ def delivery(record: SqsRecordModel) -> Delivery:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     records = parse(event=event, model=SqsModel).Records
-    report = process([delivery(record) for record in records], get_ports())
+    report = process(
+        [delivery(record) for record in records],
+        get_ports(),
+        time_left=lambda: context.get_remaining_time_in_millis() / 1000,
+    )
     for name, count in sorted(report.counts.items()):
         metrics.add_metric(name=f"Upload.{name}", unit=MetricUnit.Count, value=count)
     logger.info("upload batch handled", extra={"messages": len(records), **report.counts})

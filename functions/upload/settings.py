@@ -40,7 +40,6 @@ class UploadSettings(BaseModel):
     #: Most entries of one file put into one archive (1 disables batching).
     UPLOAD_BATCH_MAX_ENTRIES: Annotated[int, Field(ge=1, le=99)] = 50
     UPLOAD_BATCH_MAX_BYTES: Annotated[int, Field(ge=1)] = 40 * 1024 * 1024
-    UPLOAD_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 120.0
 
 
 @lru_cache(maxsize=1)

@@ -114,7 +114,11 @@ class Uploaders(Protocol):
 
 @dataclass(frozen=True)
 class UploadPolicy:
-    """How the worker batches, retries and leases (from the function's settings)."""
+    """How the worker batches, retries and leases (from the function's settings).
+
+    ``send_reserve_s`` is the time one upload may take at worst (waiting for the key's budget, then
+    the upload itself): no upload starts with less than that left before the Lambda's timeout.
+    """
 
     max_attempts: int = 5
     retry_base_s: float = 30.0
@@ -123,6 +127,7 @@ class UploadPolicy:
     batch_max_entries: int = 50
     batch_max_bytes: int = 40 * 1024 * 1024
     document_max_bytes: int = MAX_DOCUMENT_BYTES
+    send_reserve_s: float = 190.0
 
     def backoff(self, attempt: int) -> float:
         """Seconds before the next try after the ``attempt``-th counted failure."""
@@ -163,8 +168,14 @@ class Report:
     counts: Counter[str] = field(default_factory=Counter)
 
 
-def process(deliveries: Sequence[Delivery], ports: UploadPorts) -> Report:
-    """Handle one SQS batch (see the module docstring); never raises for one file's trouble."""
+def process(
+    deliveries: Sequence[Delivery], ports: UploadPorts, time_left: Callable[[], float] | None = None
+) -> Report:
+    """Handle one SQS batch (see the module docstring); never raises for one file's trouble.
+
+    ``time_left`` gives the seconds left before the invocation's timeout: uploads that could not
+    finish in time are not started, and their messages come back at once.
+    """
     report = Report()
     owner = uuid.uuid4().hex
     groups: dict[tuple[str, str, int], list[Delivery]] = defaultdict(list)
@@ -177,7 +188,7 @@ def process(deliveries: Sequence[Delivery], ports: UploadPorts) -> Report:
             continue
         groups[(request.tenant, request.connection_id, request.society_id)].append(delivery)
     for (tenant, connection_id, society_id), group in groups.items():
-        run = _FileRun(ports, owner, tenant, connection_id, society_id, group, report)
+        run = _FileRun(ports, owner, tenant, connection_id, society_id, group, report, time_left)
         try:
             run.run()
         except Exception:
@@ -228,8 +239,10 @@ class _FileRun:
         society_id: int,
         deliveries: list[Delivery],
         report: Report,
+        time_left: Callable[[], float] | None = None,
     ):
         self.ports = ports
+        self.time_left = time_left
         self.policy = ports.policy
         self.owner = owner
         self.tenant = tenant
@@ -291,6 +304,14 @@ class _FileRun:
             if self.verdicts.get(d.message_id, -1.0) is not None
         ]
 
+    def out_of_time(self, entry_ids: Iterable[str]) -> bool:
+        """Whether an upload started now could outlive the invocation; if so its messages come back."""
+        if self.time_left is None or self.time_left() >= self.policy.send_reserve_s:
+            return False
+        self.retry(entry_ids, 1.0)
+        self.report.counts["out_of_time"] += 1
+        return True
+
     def now_ms(self) -> int:
         return int(self.ports.clock().timestamp() * 1000)
 
@@ -308,6 +329,7 @@ class _FileRun:
                 if record is not None
                 and d.request is not None
                 and d.request.version == record.version
+                and record.tenant == self.tenant
                 and record.status not in FINAL_STATUSES
             ]
             stale = [d for d in self.deliveries[key.entry_id] if d not in current]
@@ -319,8 +341,12 @@ class _FileRun:
         if not todo:
             return
         connection = self.ports.connections.get(self.tenant, self.connection_id)
-        self.seen_fingerprint = None if connection is None else connection.key_fingerprint
-        if connection is None or not connection.is_active or connection.secret_ref is None:
+        if connection is None:  # no such connection for this tenant: leave the entries alone
+            logger.warning("upload messages name an unknown connection", extra={"count": len(todo)})
+            self.done(r.entry_id for r in todo)
+            return
+        self.seen_fingerprint = connection.key_fingerprint
+        if not connection.is_active or connection.secret_ref is None:
             self.park(todo, None)
             return
         try:
@@ -378,6 +404,8 @@ class _FileRun:
             if len(batch.members) > 1:
                 return records  # bisect: the members go into smaller batches
             self.settle_rejected(batch, batch.error, unsettled=0, counted=False)
+            return []
+        if self.out_of_time(r.entry_id for r in records):
             return []
         restarting = [r for r in records if r.status is not EntryStatus.UPLOADING]
         now_ms = self.now_ms()
@@ -496,6 +524,8 @@ class _FileRun:
 
     def new_batch(self, chunk: list[_Ready], *, retry_race: bool) -> None:
         """Freeze one archive for ``chunk``, move its entries into a new batch, and send it."""
+        if self.out_of_time(item.record.entry_id for item in chunk):
+            return
         rendered = render_tra([item.entry for item in chunk], TraOptions())
         documents = [
             (name, data)

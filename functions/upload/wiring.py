@@ -26,6 +26,8 @@ from upload.use_cases import UploadPolicy, UploadPorts
 
 #: One HTTP attempt per upload: the worker retries through the queue, counting every attempt.
 UPLOAD_RETRY = RetryPolicy(max_attempts=1)
+#: The MyUnisoft client's timeout for an upload (``MyUnisoftClient(upload_timeout=...)`` default).
+UPLOAD_TIMEOUT_S = 120.0
 
 
 def utc_now() -> datetime:
@@ -100,7 +102,6 @@ def _ports(settings: UploadSettings) -> UploadPorts:
             margin_s=settings.RATE_LIMIT_MARGIN_SECONDS,
             max_wait_s=settings.RATE_LIMIT_MAX_WAIT_SECONDS,
             retry=UPLOAD_RETRY,
-            timeout=settings.UPLOAD_TIMEOUT_SECONDS,
         ),
         clock=utc_now,
         policy=UploadPolicy(
@@ -110,6 +111,8 @@ def _ports(settings: UploadSettings) -> UploadPorts:
             lease_s=settings.UPLOAD_LEASE_SECONDS,
             batch_max_entries=settings.UPLOAD_BATCH_MAX_ENTRIES,
             batch_max_bytes=settings.UPLOAD_BATCH_MAX_BYTES,
+            # The longest wait for the key's budget, the client's upload timeout, and some slack.
+            send_reserve_s=settings.RATE_LIMIT_MAX_WAIT_SECONDS + UPLOAD_TIMEOUT_S + 10.0,
         ),
     )
 

@@ -560,3 +560,33 @@ def test_a_message_wraps_the_entry_with_its_connection_and_file(world: World) ->
     )
     assert request.entry["entry_id"] == "e-1"
     assert request.entry["lines"][0]["credit"] == "120.00"
+
+
+def test_no_upload_starts_that_could_outlive_the_invocation(world: World) -> None:
+    # Given an invocation with less time left than one upload may take
+    from upload.use_cases import process
+
+    deliveries = world.post(world.entry())
+
+    # When the worker runs
+    report = process(deliveries, world.ports, time_left=lambda: world.policy.send_reserve_s - 1)
+
+    # Then nothing is sent and the message comes back at once, the entry still queued
+    assert world.myunisoft.calls == []
+    assert report.failed == [deliveries[0].message_id]
+    assert world.record().status is EntryStatus.QUEUED
+
+
+def test_a_message_naming_another_tenant_changes_nothing(world: World) -> None:
+    # Given a message for a stored entry, but naming another tenant
+    delivery = world.post(world.entry())[0]
+    assert delivery.request is not None
+    forged = delivery.request.model_copy(update={"tenant": "tenant-b"})
+
+    # When the worker handles it
+    report = world.run([world.delivery(forged)])
+
+    # Then the entry is untouched, nothing is sent, and the message is done
+    assert report.failed == []
+    assert world.record().status is EntryStatus.QUEUED
+    assert world.myunisoft.calls == []
