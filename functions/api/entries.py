@@ -167,6 +167,19 @@ def parse_body(body: str | None, file: ClientFile) -> list[Entry]:
         )
     entries, problems = parse_entries(raw)
     problems.extend(attachment_problems(entries, file))
+    versions: dict[str, list[int]] = defaultdict(list)
+    for entry in entries:
+        versions[entry.entry_id].append(entry.version)
+    for entry_id, seen in versions.items():
+        if len(seen) > 1:
+            problems.append(
+                EntryProblem(
+                    code="ENTRY_REPEATED",
+                    message=f"the entry appears {len(seen)} times in this request (versions "
+                    f"{', '.join(str(v) for v in sorted(seen))}): send only its latest version",
+                    entry_id=entry_id,
+                )
+            )
     for entry in entries:
         if len(entry.model_dump_json()) > MAX_ENTRY_BYTES:
             problems.append(

@@ -154,6 +154,20 @@ def test_documents_must_be_named_by_a_bridge_key_of_this_file(world: World) -> N
     ]
 
 
+def test_two_versions_of_one_entry_in_one_request_are_refused(world: World) -> None:
+    # When one request holds versions 1 and 2 of an entry
+    with pytest.raises(InvalidRequest) as refused:
+        submit_entries(
+            TENANT, world.file_id, body(world.entry("a"), world.entry("a", version=2)), world.intake
+        )
+
+    # Then the hub is told to send only the latest, and nothing is stored
+    assert [(p["entry_id"], p["code"]) for p in refused.value.details["problems"]] == [
+        ("a", "ENTRY_REPEATED")
+    ]
+    assert world.entries.items == {}
+
+
 def test_too_many_entries_in_one_request_are_refused(world: World) -> None:
     with pytest.raises(RequestTooLarge):
         submit_entries(
