@@ -1,0 +1,154 @@
+"""The entry and batch adapters against DynamoDB Local: the conditions that make uploads exactly-once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.support.fixtures import Stack
+from tra_core.domain.entry import Entry
+from tra_core.store.batches import BatchMember, BatchRecord, BatchStatus, Claim, DynamoDBBatches
+from tra_core.store.entries import DynamoDBEntries, EntryChange, EntryKey, EntryRecord, EntryStatus
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+RAW = {
+    "entry_id": "e-1",
+    "kind": "purchase",
+    "journal": "ACH",
+    "date": "2026-11-20",
+    "lines": [
+        {"account": "401000", "subsidiary": "EDF", "credit": "10"},
+        {"account": "606100", "debit": "10"},
+    ],
+}
+
+
+def record(entry_id: str, version: int = 1) -> EntryRecord:
+    entry = Entry.model_validate({**RAW, "entry_id": entry_id, "version": version})
+    return EntryRecord.queued(entry, tenant="t", connection_id="c1", society_id=7, warnings=(), now=NOW)
+
+
+def batch(batch_id: str, *members: EntryRecord, owner: str = "w1") -> BatchRecord:
+    return BatchRecord(
+        batch_id=batch_id,
+        tenant="t",
+        connection_id="c1",
+        society_id=7,
+        members=tuple(BatchMember(entry_id=m.entry_id, version=m.version) for m in members),
+        archive_key=f"archives/c1/7/{batch_id}.zip",
+        archive_size=1,
+        tra_md5="0" * 32,
+        lease_owner=owner,
+        lease_until_ms=1_000,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+@pytest.fixture
+def stores(stack: Stack) -> tuple[DynamoDBEntries, DynamoDBBatches]:
+    client = stack.session.client("dynamodb")
+    table = stack.ref("StateTable")
+    return DynamoDBEntries(client, table), DynamoDBBatches(client, table)
+
+
+def test_submissions_keep_versions_in_order(stores: tuple[DynamoDBEntries, DynamoDBBatches]) -> None:
+    entries, _ = stores
+    # Given version 2 of "b" stored
+    entries.submit_many([record("b", 2)])
+
+    # When a, b v2, b v1 and b v3 arrive in turn
+    first = entries.submit_many([record("a"), record("b", 2)])
+    older = entries.submit_many([record("b", 1)])
+    newer = entries.submit_many([record("b", 3)])
+
+    # Then each outcome follows the versions, and the stored version is the highest
+    assert [s.outcome for s in first] == ["queued", "unchanged"]
+    assert [s.outcome for s in older] == ["outdated"]
+    assert [s.outcome for s in newer] == ["superseded"]
+    stored = entries.get(EntryKey("c1", 7, "b"))
+    assert stored is not None and stored.version == 3
+    # And the status index lists both as queued
+    assert {r.entry_id for r in entries.list_by_status("c1", EntryStatus.QUEUED)} == {"a", "b"}
+
+
+def test_an_entry_joins_one_batch_only(stores: tuple[DynamoDBEntries, DynamoDBBatches]) -> None:
+    entries, batches = stores
+    a, b = record("a"), record("b")
+    entries.submit_many([a, b])
+
+    # When two batches claim overlapping entries
+    def claims(*records: EntryRecord) -> list[Claim]:
+        return [Claim(r.key, r.version, EntryStatus.QUEUED, None) for r in records]
+
+    won = batches.claim(batch("b1", a, b), claims(a, b), NOW)
+    lost = batches.claim(batch("b2", b), claims(b), NOW)
+
+    # Then only the first is created, and its entries are uploading in it
+    assert (won, lost) == (True, False)
+    assert batches.get("b2") is None
+    current = entries.get_many([a.key, b.key])
+    assert {(r.status, r.batch_id) for r in current.values()} == {(EntryStatus.UPLOADING, "b1")}
+    assert {r.entry_id for r in entries.list_by_status("c1", EntryStatus.UPLOADING)} == {"a", "b"}
+
+
+def test_a_lease_is_taken_over_only_when_it_ran_out(stores: tuple[DynamoDBEntries, DynamoDBBatches]) -> None:
+    entries, batches = stores
+    a = record("a")
+    entries.submit_many([a])
+    batches.claim(batch("b1", a), [Claim(a.key, 1, EntryStatus.QUEUED, None)], NOW)
+    # Given the holder started a POST and then went silent
+    assert batches.record_post("b1", "w1") is not None
+
+    # When another worker tries before and after the lease's end
+    early = batches.take_lease("b1", "w2", now_ms=500, until_ms=9_000, new_round=False)
+    late = batches.take_lease("b1", "w2", now_ms=1_500, until_ms=9_000, new_round=False)
+
+    # Then it waits, then takes the batch over, learning that one POST's answer was never recorded
+    assert early is None
+    assert late is not None
+    taken, unsettled = late
+    assert (taken.lease_owner, taken.posts, unsettled, taken.may_be_imported) == ("w2", 1, 1, True)
+    # And the old holder can no longer post or settle it
+    assert batches.record_post("b1", "w1") is None
+    assert batches.settle("b1", "w1", now=NOW, status=BatchStatus.UPLOADED) is False
+    assert batches.settle("b1", "w2", now=NOW, status=BatchStatus.UPLOADED, request_id="req-1") is True
+    finished = batches.get("b1")
+    assert finished is not None and (finished.status, finished.request_id) == (BatchStatus.UPLOADED, "req-1")
+
+
+def test_settling_a_batch_skips_an_entry_that_moved_on(
+    stores: tuple[DynamoDBEntries, DynamoDBBatches],
+) -> None:
+    entries, batches = stores
+    a, b = record("a"), record("b")
+    entries.submit_many([a, b])
+    batches.claim(batch("b1", a, b), [Claim(r.key, 1, EntryStatus.QUEUED, None) for r in (a, b)], NOW)
+    # Given "b" was superseded by version 2 while its batch was being sent
+    entries.submit_many([record("b", 2)])
+
+    # When the batch's entries are settled together
+    entries.update_all(
+        [
+            EntryChange(
+                key=r.key,
+                version=1,
+                status=EntryStatus.UPLOADED,
+                expect_batch="b1",
+                set_values={"tra_md5": "0" * 32},
+                add_attempts=1,
+            )
+            for r in (a, b)
+        ],
+        NOW,
+    )
+
+    # Then "a" is uploaded, and version 2 of "b" is untouched
+    settled_a = entries.get(a.key)
+    settled_b = entries.get(b.key)
+    assert settled_a is not None and (settled_a.status, settled_a.attempts) == (EntryStatus.UPLOADED, 1)
+    assert settled_b is not None and (settled_b.version, settled_b.status) == (2, EntryStatus.QUEUED)
+    assert settled_b.batch_id is None
