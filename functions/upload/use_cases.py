@@ -189,14 +189,17 @@ def process(
         groups[(request.tenant, request.connection_id, request.society_id)].append(delivery)
     for (tenant, connection_id, society_id), group in groups.items():
         run = _FileRun(ports, owner, tenant, connection_id, society_id, group, report, time_left)
+        delay = 1.0
         try:
             run.run()
         except Exception:
             logger.exception("upload of a client file's entries failed", extra={"society_id": society_id})
             report.counts["errors"] += 1
-            run.retry_undecided(ports.policy.retry_base_s)
+            delay = ports.policy.retry_base_s
         finally:
             run.close()
+        # A message left undecided comes back soon, never after the queue's long visibility timeout.
+        run.retry_undecided(delay)
         report.failed.extend(run.unfinished())
     return report
 
@@ -284,19 +287,22 @@ class _FileRun:
             self.report.counts["dead_lettered"] += 1
 
     def retry_undecided(self, delay_s: float) -> None:
-        """After an unexpected error: bring back the undecided messages after ``delay_s``."""
+        """Bring back after ``delay_s`` the messages the run left undecided (after an unexpected
+        error, or an entry that changed under the run), so the next delivery looks at them again."""
         for deliveries in self.deliveries.values():
             for delivery in deliveries:
                 if delivery.message_id not in self.verdicts:
+                    self.report.counts["undecided"] += 1
                     try:
                         self.ports.queue.retry_later(delivery.receipt_handle, delay_s)
                     except Exception:  # the queue itself may be the trouble; SQS brings it back anyway
                         logger.warning("could not schedule a retry", exc_info=True)
                         return
+                    self.verdicts[delivery.message_id] = delay_s
 
     def unfinished(self) -> list[str]:
         """Messages to report as failures: those scheduled for a retry, and any left undecided
-        (an unexpected error: they come back after the queue's visibility timeout)."""
+        (when even scheduling failed: they come back after the queue's visibility timeout)."""
         return [
             d.message_id
             for deliveries in self.deliveries.values()

@@ -590,3 +590,27 @@ def test_a_message_naming_another_tenant_changes_nothing(world: World) -> None:
     assert report.failed == []
     assert world.record().status is EntryStatus.QUEUED
     assert world.myunisoft.calls == []
+
+
+def test_an_entry_superseded_while_its_archive_was_refused_comes_back_to_be_looked_at(world: World) -> None:
+    # Given two entries sent together; while MyUnisoft refuses their archive, version 2 of "b" arrives
+    deliveries = world.post(world.entry("a"), world.entry("b", reference="BAD-REF"))
+
+    def supersede_then_refuse(upload: Upload) -> BusinessRejection | None:
+        if len(world.myunisoft.calls) == 1:
+            world.post(world.entry("b", version=2, reference="GOOD-REF"))
+        if b"BAD-REF" in upload.tra:
+            return BusinessRejection("refused", myunisoft_code="COMPTE32", myunisoft_message="Compte clos")
+        return None
+
+    world.myunisoft.script = [supersede_then_refuse] * 5
+
+    # When the worker handles the two messages
+    report = world.run(deliveries)
+
+    # Then "a" is uploaded alone, and the message of b's old version comes back soon to be dropped
+    assert world.record("a").status is EntryStatus.UPLOADED
+    assert report.failed == [deliveries[1].message_id]
+    assert world.queue.delays[deliveries[1].receipt_handle] == 1.0
+    assert world.run([deliveries[1]]).failed == []
+    assert (world.record("b").version, world.record("b").status) == (2, EntryStatus.QUEUED)
