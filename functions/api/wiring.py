@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 import boto3
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 from api.connections import ApiPorts
 from api.settings import get_settings
+from common.myunisoft_access import budgeted_clients
 from tra_core.myunisoft.client import RetryPolicy
-from tra_core.store.clients import BudgetedClients
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
 from tra_core.store.queues import SqsRefreshQueue
 from tra_core.store.secrets import SecretsManagerKeyVault
@@ -31,32 +30,13 @@ def get_ports() -> ApiPorts:
     session = boto3.session.Session()
     dynamodb = session.client("dynamodb")
     secrets = session.client("secretsmanager")
-    third_party = SecretsProvider(boto3_client=secrets)
-
-    def third_party_secret() -> str:
-        value = third_party.get(
-            settings.THIRD_PARTY_SECRET_ID, max_age=settings.THIRD_PARTY_SECRET_MAX_AGE_SECONDS
-        )
-        return value if isinstance(value, str) else str(value)
-
     return ApiPorts(
         connections=DynamoDBConnections(dynamodb, settings.TABLE_NAME),
         files=DynamoDBFiles(dynamodb, settings.TABLE_NAME),
         snapshots=S3Snapshots(session.client("s3"), settings.BUCKET_NAME),
         vault=SecretsManagerKeyVault(secrets, settings.KEY_SECRET_PREFIX, settings.KEY_KMS_KEY_ID),
         queue=SqsRefreshQueue(session.client("sqs"), settings.REFRESH_QUEUE_URL),
-        clients=BudgetedClients(
-            base_url=settings.MYUNISOFT_BASE_URL,
-            third_party_secret=third_party_secret,
-            dynamodb=dynamodb,
-            table_name=settings.TABLE_NAME,
-            limit=settings.RATE_LIMIT_REQUESTS,
-            window_s=settings.RATE_LIMIT_WINDOW_SECONDS,
-            margin_s=settings.RATE_LIMIT_MARGIN_SECONDS,
-            max_wait_s=settings.RATE_LIMIT_MAX_WAIT_SECONDS,
-            retry=API_RETRY,
-            timeout=10.0,
-        ),
+        clients=budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=API_RETRY, timeout=10.0),
         clock=utc_now,
     )
 

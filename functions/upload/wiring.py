@@ -8,12 +8,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 import boto3
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+from common.myunisoft_access import budgeted_clients
 from tra_core.myunisoft.client import RetryPolicy
 from tra_core.store.attachments import S3Documents
 from tra_core.store.batches import DynamoDBBatches, S3Archives
-from tra_core.store.clients import BudgetedClients
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
 from tra_core.store.entries import DynamoDBEntries
 from tra_core.store.ports import SnapshotStore
@@ -72,14 +71,6 @@ def _ports(settings: UploadSettings) -> UploadPorts:
     dynamodb = session.client("dynamodb")
     secrets = session.client("secretsmanager")
     s3 = session.client("s3")
-    third_party = SecretsProvider(boto3_client=secrets)
-
-    def third_party_secret() -> str:
-        value = third_party.get(
-            settings.THIRD_PARTY_SECRET_ID, max_age=settings.THIRD_PARTY_SECRET_MAX_AGE_SECONDS
-        )
-        return value if isinstance(value, str) else str(value)
-
     return UploadPorts(
         connections=DynamoDBConnections(dynamodb, settings.TABLE_NAME),
         files=DynamoDBFiles(dynamodb, settings.TABLE_NAME),
@@ -92,17 +83,7 @@ def _ports(settings: UploadSettings) -> UploadPorts:
         queue=SqsUploadQueue(
             session.client("sqs"), settings.UPLOAD_QUEUE_URL, settings.UPLOAD_DEAD_LETTER_QUEUE_URL
         ),
-        uploaders=BudgetedClients(
-            base_url=settings.MYUNISOFT_BASE_URL,
-            third_party_secret=third_party_secret,
-            dynamodb=dynamodb,
-            table_name=settings.TABLE_NAME,
-            limit=settings.RATE_LIMIT_REQUESTS,
-            window_s=settings.RATE_LIMIT_WINDOW_SECONDS,
-            margin_s=settings.RATE_LIMIT_MARGIN_SECONDS,
-            max_wait_s=settings.RATE_LIMIT_MAX_WAIT_SECONDS,
-            retry=UPLOAD_RETRY,
-        ),
+        uploaders=budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=UPLOAD_RETRY),
         clock=utc_now,
         policy=UploadPolicy(
             max_attempts=settings.UPLOAD_MAX_ATTEMPTS,

@@ -1,0 +1,60 @@
+"""How every function reaches MyUnisoft: the third-party secret and the key's shared rate budget.
+
+The API, the refresh worker and the upload worker build their MyUnisoft clients the same way; only
+the retry policy and the timeout differ with what each can afford to wait.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+from tra_core.myunisoft.client import RetryPolicy
+from tra_core.store.clients import BudgetedClients
+
+
+class MyUnisoftAccessSettings(Protocol):
+    """The settings fields every function's settings model has for MyUnisoft."""
+
+    TABLE_NAME: str
+    MYUNISOFT_BASE_URL: str
+    THIRD_PARTY_SECRET_ID: str
+    THIRD_PARTY_SECRET_MAX_AGE_SECONDS: int
+    RATE_LIMIT_REQUESTS: int
+    RATE_LIMIT_WINDOW_SECONDS: float
+    RATE_LIMIT_MARGIN_SECONDS: float
+    RATE_LIMIT_MAX_WAIT_SECONDS: float
+
+
+def budgeted_clients(
+    settings: MyUnisoftAccessSettings,
+    *,
+    dynamodb: Any,
+    secrets: Any,
+    retry: RetryPolicy,
+    timeout: float | None = None,
+) -> BudgetedClients:
+    """MyUnisoft clients paced by the key's shared budget, with the third-party secret read from
+    Secrets Manager and cached for ``THIRD_PARTY_SECRET_MAX_AGE_SECONDS`` (a rotation needs no deploy)."""
+    third_party = SecretsProvider(boto3_client=secrets)
+
+    def third_party_secret() -> str:
+        value = third_party.get(
+            settings.THIRD_PARTY_SECRET_ID, max_age=settings.THIRD_PARTY_SECRET_MAX_AGE_SECONDS
+        )
+        return value if isinstance(value, str) else str(value)
+
+    extra = {} if timeout is None else {"timeout": timeout}
+    return BudgetedClients(
+        base_url=settings.MYUNISOFT_BASE_URL,
+        third_party_secret=third_party_secret,
+        dynamodb=dynamodb,
+        table_name=settings.TABLE_NAME,
+        limit=settings.RATE_LIMIT_REQUESTS,
+        window_s=settings.RATE_LIMIT_WINDOW_SECONDS,
+        margin_s=settings.RATE_LIMIT_MARGIN_SECONDS,
+        max_wait_s=settings.RATE_LIMIT_MAX_WAIT_SECONDS,
+        retry=retry,
+        **extra,
+    )
