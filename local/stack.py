@@ -409,9 +409,9 @@ class Stack:
 
     def alive_children(self) -> list[int]:
         """Child processes still running (empty after ``stop()``)."""
-        processes = [s.process for s in self.services]
-        processes += [h._process for h in self.hosts.values() if h._process is not None]
-        return sorted(p.pid for p in processes if p.poll() is None)
+        running = [s.process.pid for s in self.services if s.process.poll() is None]
+        running += [h._process.pid for h in self.hosts.values() if h._process and h._process.poll() is None]
+        return sorted(running)
 
     def child_pids(self) -> list[int]:
         pids = [s.process.pid for s in self.services]
