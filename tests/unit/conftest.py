@@ -29,6 +29,17 @@ PURCHASE: dict[str, Any] = {
     ],
 }
 
+BANK_FEE: dict[str, Any] = {
+    "entry_id": "fee-1",
+    "kind": "bank_transaction",
+    "journal": "BQ",
+    "date": "2026-03-02",
+    "reference": "FRAIS-0302",
+    "label": "Frais bancaires",
+    "lines": [{"account": "627000", "debit": "5.00"}, {"account": "512000", "credit": "5.00"}],
+}
+"""A bank fee of 5.00: twins of it (same date, reference and label) must both be imported."""
+
 
 @pytest.fixture
 def purchase() -> dict[str, Any]:
