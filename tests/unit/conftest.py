@@ -1,4 +1,4 @@
-"""Shared builders for unit tests: entries as the hub sends them (CONTRACTS §1)."""
+"""Shared builders for unit tests: entries as the hub sends them (docs/architecture.md §3.1)."""
 
 from __future__ import annotations
 
@@ -43,5 +43,5 @@ BANK_FEE: dict[str, Any] = {
 
 @pytest.fixture
 def purchase() -> dict[str, Any]:
-    """A fresh copy of the CONTRACTS §1 example entry, free to modify."""
+    """A fresh copy of the example entry (docs/architecture.md §3.1), free to modify."""
     return copy.deepcopy(PURCHASE)

@@ -1,4 +1,4 @@
-"""The ``tra`` command (CONTRACTS §4), run as a user runs it: a separate process."""
+"""The ``tra`` command (docs/architecture.md §3.3), run as a user runs it: a separate process."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The entry the hub sends (CONTRACTS §1), validated once at the boundary.
+"""The entry the hub sends (docs/architecture.md §3.1), validated once at the boundary.
 
 A validated ``Entry`` is always representable in TRA: every rule that would otherwise force the
 writer to cut a code or an amount is checked here, and every problem is reported with the entry,
@@ -203,7 +203,7 @@ class EntryLine(BaseModel):
 
     @property
     def is_subsidiary(self) -> bool:
-        """Whether MyUnisoft treats this line as a subsidiary (auxiliary) line (CONTRACTS §2.2)."""
+        """Whether MyUnisoft treats this line as a subsidiary line (docs/architecture.md §3.2 rule 2)."""
         return is_subsidiary_account(self.account, self.subsidiary)
 
     @property
@@ -273,7 +273,7 @@ class Entry(BaseModel):
 
     @property
     def effective_piece_type(self) -> str:
-        """TYPE PIECE: ``piece_type`` when given, else the default of CONTRACTS §1.
+        """TYPE PIECE: ``piece_type`` when given, else the default of docs/architecture.md §3.1.
 
         Business rule: purchase ``FF`` (``AF`` when the first 401 line is a debit), sale
         ``FC`` (``AC`` when the first 411 line is a credit), expense report ``OD``, bank
@@ -373,7 +373,7 @@ def validate_entry(raw: object, index: int | None = None) -> tuple[Entry | None,
 
 
 def parse_entries(raw: object) -> tuple[list[Entry], list[EntryProblem]]:
-    """Validate one entry or a list of entries (CONTRACTS §1).
+    """Validate one entry or a list of entries (docs/architecture.md §3.1).
 
     Every entry is checked and every problem is returned, so the hub can fix them all at once.
     Two entries with the same ``entry_id`` and ``version`` in one input are a problem too.

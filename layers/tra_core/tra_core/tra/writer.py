@@ -1,6 +1,6 @@
 """The TRA writer: validated entries in, Windows-1252 (or UTF-8) bytes out.
 
-Layout (CONTRACTS §3; ``tra-format.md`` §2, §4, §5; Cegid spec v011 pp. 9-10, 39-46, 49):
+Layout (docs/architecture.md §3.3; ``tra-format.md`` §2, §4, §5; Cegid spec v011 pp. 9-10, 39-46, 49):
 
 - a journal header ``***S5EXPJRL`` + ``STD`` (or ``ETE``), version ``011``, sous-version ``001``;
 - one movement line per entry line, 222 characters (``STD``) or 1023 (``ETE``, through
@@ -178,7 +178,7 @@ class _Renderer:
         return text
 
     def _placement(self, account: str, subsidiary: str | None) -> tuple[str, str, str]:
-        """(GENERAL, TYPE CPTE, AUXILIAIRE) of a line, after MyUnisoft's rules (CONTRACTS §2)."""
+        """(GENERAL, TYPE CPTE, AUXILIAIRE) of a line, after MyUnisoft's rules (docs/architecture.md §3.2)."""
         key = (account, subsidiary)
         placement = self._placements.get(key)
         if placement is None:
@@ -259,7 +259,7 @@ class _Renderer:
 
 
 def render_tra(entries: Sequence[Entry], options: TraOptions | None = None) -> RenderedTra:
-    """Render validated entries as one TRA journal file (CONTRACTS §3).
+    """Render validated entries as one TRA journal file (docs/architecture.md §3.3).
 
     Entries are numbered 1, 2, ... in NUMEROPIECE, in the given order. Returns the text, the
     encoded bytes (no BOM), the warnings (labels cut to 35 characters, transliterated text) and
