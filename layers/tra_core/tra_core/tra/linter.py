@@ -201,6 +201,10 @@ class _Lint:
                 "CURRENCY_MISSING",
                 "a foreign-currency line (amount code D..) needs a currency",
             )
+        self.extended_fields(number)
+
+    def extended_fields(self, number: int) -> None:
+        """An ETE movement line reaches at least ETATLETTRAGE (column 1023)."""
         width = len(self.tra.raw_lines[number - 1])
         if self.format == "ETE" and width < ETE_WIDTH:
             self.add(
