@@ -20,8 +20,9 @@ from tra_core.store.records import (
     key_fingerprint,
     references_hash,
 )
-from tra_core.store.secrets import KeyNotFound, SecretsManagerKeyVault
-from tra_core.store.snapshots import S3Snapshots, SnapshotExists
+from tra_core.store.errors import KeyNotFound, SnapshotExists
+from tra_core.store.secrets import SecretsManagerKeyVault
+from tra_core.store.snapshots import S3Snapshots
 
 pytestmark = pytest.mark.integration
 

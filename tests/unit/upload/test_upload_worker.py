@@ -14,7 +14,8 @@ from tra_core.myunisoft.errors import (
     ThirdPartyDisconnected,
     Transient,
 )
-from tra_core.store.entries import EntryStatus, UploadRequest
+from tra_core.domain.lifecycle import EntryStatus
+from tra_core.store.entries import UploadRequest
 from tra_core.store.records import ConnectionStatus
 from tra_core.tra.linter import lint_tra
 from tra_core.tra.reader import read_tra
