@@ -96,13 +96,11 @@ def entry_update(
     values: dict[str, Any] = {":version": version, ":now": now.isoformat()}
     sets = ["#updated = :now"]
     removes = list(remove)
-    conditions = ["#version = :version"]
     if transition is not None:
         expect_status = expected_sources(transition, expect_status)
-        status = transition.target
         names["#status"] = "status"
-        values[":status"] = status.value
-        values[":gsi"] = entry_status_partition(key.connection_id, status.value)
+        values[":status"] = transition.target.value
+        values[":gsi"] = entry_status_partition(key.connection_id, transition.target.value)
         sets += ["#status = :status", "GSI1PK = :gsi"]
     for index, (name, value) in enumerate(sorted((set_values or {}).items())):
         if value is None:
@@ -111,6 +109,30 @@ def entry_update(
         names[f"#s{index}"] = name
         values[f":s{index}"] = value
         sets.append(f"#s{index} = :s{index}")
+    expression = "SET " + ", ".join(sets)
+    if add_attempts:
+        values[":attempts"] = add_attempts
+        expression += " ADD attempts :attempts"
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    return {
+        "Key": entry_key(key),
+        "UpdateExpression": expression,
+        "ConditionExpression": _condition(expect_status, expect_batch, names, values),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_item(values),
+    }
+
+
+def _condition(
+    expect_status: Collection[EntryStatus] | None,
+    expect_batch: BatchExpectation,
+    names: dict[str, str],
+    values: dict[str, Any],
+) -> str:
+    """The condition of an entry update (its version, then the expected statuses and batch); adds the
+    placeholders it uses to ``names`` and ``values``."""
+    conditions = ["#version = :version"]
     if expect_status is not None:
         names["#status"] = "status"
         allowed = sorted(s.value for s in expect_status)
@@ -122,19 +144,7 @@ def entry_update(
     elif isinstance(expect_batch, str):
         values[":batch"] = expect_batch
         conditions.append("batch_id = :batch")
-    expression = "SET " + ", ".join(sets)
-    if add_attempts:
-        values[":attempts"] = add_attempts
-        expression += " ADD attempts :attempts"
-    if removes:
-        expression += " REMOVE " + ", ".join(removes)
-    return {
-        "Key": entry_key(key),
-        "UpdateExpression": expression,
-        "ConditionExpression": " AND ".join(conditions),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": to_item(values),
-    }
+    return " AND ".join(conditions)
 
 
 def _encode_cursor(last: Mapping[str, Any] | None) -> str | None:
