@@ -9,6 +9,7 @@ import pytest
 from tests.support.fixtures import Stack
 from tra_core.domain.references import Account, FiscalYear, References
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles, entry_status_partition
+from tra_core.store.errors import KeyNotFound, SnapshotExists
 from tra_core.store.records import (
     Connection,
     ConnectionStatus,
@@ -20,7 +21,6 @@ from tra_core.store.records import (
     key_fingerprint,
     references_hash,
 )
-from tra_core.store.errors import KeyNotFound, SnapshotExists
 from tra_core.store.secrets import SecretsManagerKeyVault
 from tra_core.store.snapshots import S3Snapshots
 

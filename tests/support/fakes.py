@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from refresh.use_cases import ReferenceClient, ReferenceClients
+from tra_core.domain.discovery import discovery_warnings, plan_discovery
 from tra_core.myunisoft.errors import FolderNotFound, ForbiddenRoute, KeyInvalid, KeyRevoked, MyUnisoftError
 from tra_core.myunisoft.models import (
     REQUIRED_ROUTES,
@@ -22,8 +24,6 @@ from tra_core.myunisoft.models import (
     Route,
     Society,
 )
-from refresh.use_cases import ReferenceClient, ReferenceClients
-from tra_core.domain.discovery import discovery_warnings, plan_discovery
 from tra_core.store.errors import KeyNotFound, SnapshotExists
 from tra_core.store.ports import ConnectionRepository, FileRepository, KeyVault, RefreshQueue, SnapshotStore
 from tra_core.store.records import (

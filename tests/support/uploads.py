@@ -154,7 +154,9 @@ class InMemoryBatches(BatchRepository):
             return False
         for claim in claims:
             expected = expected_sources(Transition.CLAIM, [claim.expect_status])
-            if not self.entries.matches(self.entries.get(claim.key), claim.version, expected, claim.expect_batch):
+            if not self.entries.matches(
+                self.entries.get(claim.key), claim.version, expected, claim.expect_batch
+            ):
                 return False
         self.items[batch.batch_id] = batch
         for claim in claims:

@@ -6,6 +6,7 @@ import pytest
 
 from tests.support.upload_world import PDF, SOCIETY, World
 from tests.support.uploads import Upload
+from tra_core.domain.lifecycle import EntryStatus
 from tra_core.myunisoft.errors import (
     BusinessRejection,
     FolderNotFound,
@@ -14,7 +15,6 @@ from tra_core.myunisoft.errors import (
     ThirdPartyDisconnected,
     Transient,
 )
-from tra_core.domain.lifecycle import EntryStatus
 from tra_core.store.entries import UploadRequest
 from tra_core.store.records import ConnectionStatus
 from tra_core.tra.linter import lint_tra
