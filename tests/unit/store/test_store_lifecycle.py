@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.support.upload_world import PURCHASE
 from tests.support.uploads import InMemoryEntries
 from tra_core.domain.entry import Entry
 from tra_core.domain.lifecycle import EntryStatus, Transition, TransitionRefused
@@ -17,26 +18,13 @@ from tra_core.store.entries import EntryKey, EntryRecord
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 KEY = EntryKey("c1", 101, "e-1")
-ENTRY = {
-    "entry_id": "e-1",
-    "version": 1,
-    "kind": "purchase",
-    "journal": "ACH",
-    "date": "2026-11-20",
-    "reference": "F1",
-    "label": "EDF",
-    "lines": [
-        {"account": "401000", "subsidiary": "EDF", "credit": "1.00"},
-        {"account": "606100", "debit": "1.00"},
-    ],
-}
 PAIRS = list(itertools.product(Transition, EntryStatus))
 
 
 def _stored(status: EntryStatus) -> InMemoryEntries:
     entries = InMemoryEntries()
     record = EntryRecord.queued(
-        Entry.model_validate(ENTRY), tenant="t", connection_id="c1", society_id=101, warnings=(), now=NOW
+        Entry.model_validate(PURCHASE), tenant="t", connection_id="c1", society_id=101, warnings=(), now=NOW
     )
     entries.submit(record.model_copy(update={"status": status}))
     return entries

@@ -552,7 +552,7 @@ def test_a_message_wraps_the_entry_with_its_connection_and_file(world: World) ->
     # Given a posted entry
     delivery = world.post(world.entry())[0]
 
-    # Then its message holds the entry itself (CONTRACTS §1), its connection and its file
+    # Then its message holds the entry itself (docs/architecture.md §3.1), its connection and its file
     request = UploadRequest.model_validate_json(delivery.body)
     assert (request.connection_id, request.society_id, request.tenant) == (
         world.connection_id,
