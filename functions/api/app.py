@@ -38,7 +38,7 @@ from api.intake_wiring import get_intake_ports
 from api.settings import get_settings
 from api.wiring import get_ports
 from tra_core.domain.errors import TraError
-from tra_core.store.ratebudget import RateBudgetBusy
+from tra_core.store.errors import RateBudgetBusy
 
 logger = Logger()
 tracer = Tracer()

@@ -39,6 +39,7 @@ from tra_core.store.records import (
     ConnectionStatus,
     DiscoveredFile,
     Discovery,
+    RefreshReason,
     RefreshRequest,
     connection_id_for,
     key_fingerprint,
@@ -218,12 +219,7 @@ def _discover(connection: Connection, client: FirmClient, ports: ApiPorts) -> Di
         societies = client.list_societies()
     except MyUnisoftError as exc:
         raise _explain(exc) from exc
-    listed = [
-        DiscoveredFile(
-            society_id=s.society_id, name=s.name, siret=s.siret, folder_reference=s.folder_reference
-        )
-        for s in societies
-    ]
+    listed = [DiscoveredFile.of_society(s) for s in societies]
     return ports.files.apply_discovery(connection, listed, ports.clock())
 
 
@@ -239,22 +235,13 @@ def _record_discovery(connection: Connection, discovery: Discovery, ports: ApiPo
 def _queue_refresh(
     connection: Connection,
     files: Sequence[ClientFile],
-    reason: str,
+    reason: RefreshReason,
     ports: ApiPorts,
 ) -> None:
     now = ports.clock()
     ports.queue.send(
         [
-            RefreshRequest.model_validate(
-                {
-                    "kind": "refresh",
-                    "tenant": connection.tenant,
-                    "connection_id": connection.connection_id,
-                    "society_id": f.society_id,
-                    "reason": reason,
-                    "requested_at": now,
-                }
-            )
+            RefreshRequest.for_file(connection.tenant, connection.connection_id, f.society_id, reason, now)
             for f in files
         ]
     )

@@ -23,20 +23,20 @@ from api.errors import ConnectionNotActive, InvalidRequest, NotFound
 from tra_core.domain.checks import check_against_references
 from tra_core.domain.entry import Entry, decode_json, parse_entries
 from tra_core.domain.errors import EntryProblem, Notice, TraError
+from tra_core.domain.lifecycle import EntryStatus, Transition
 from tra_core.domain.references import References
 from tra_core.store.attachments import parse_attachment_key
-from tra_core.store.entries import (
-    EntryKey,
-    EntryRecord,
-    EntryStatus,
-    EntryWarning,
-    InvalidCursor,
-    Submitted,
-    UploadRequest,
+from tra_core.store.entries import EntryKey, EntryRecord, EntryWarning, Submitted, UploadRequest
+from tra_core.store.errors import InvalidCursor
+from tra_core.store.ports import (
+    ConnectionRepository,
+    DocumentStore,
+    EntryRepository,
+    FileRepository,
+    SnapshotStore,
+    UploadQueue,
 )
-from tra_core.store.ports import ConnectionRepository, FileRepository, SnapshotStore
 from tra_core.store.records import ClientFile, Connection, ConnectionStatus, parse_file_id
-from tra_core.store.upload_ports import DocumentStore, EntryRepository, UploadQueue
 from tra_core.tra.writer import RenderedTra, TraOptions, render_tra
 
 MAX_ENTRIES_PER_REQUEST = 500
@@ -360,14 +360,18 @@ def retry_entry(tenant: str, file_id: str, entry_id: str, ports: IntakePorts) ->
     now = ports.clock()
     if record.status is EntryStatus.FAILED:
         updated = ports.entries.update(
-            record.key, record.version, now=now, status=EntryStatus.QUEUED, expect_status=[EntryStatus.FAILED]
+            record.key,
+            record.version,
+            now=now,
+            transition=Transition.RETRY,
+            expect_status=[EntryStatus.FAILED],
         )
     elif record.status is EntryStatus.REJECTED:
         updated = ports.entries.update(
             record.key,
             record.version,
             now=now,
-            status=EntryStatus.QUEUED,
+            transition=Transition.RETRY,
             expect_status=[EntryStatus.REJECTED],
             remove=("batch_id", "problems"),
         )
@@ -395,7 +399,7 @@ def resume_parked(connection: Connection, ports: IntakePorts) -> int:
             record.key,
             record.version,
             now=now,
-            status=EntryStatus.QUEUED,
+            transition=Transition.RESUME,
             expect_status=[EntryStatus.WAITING_FOR_KEY],
         )
         if updated is not None:

@@ -47,15 +47,6 @@ def request_refresh(tenant: str, file_id: str, ports: ApiPorts) -> ClientFile:
             details={"file_id": file_id},
         )
     ports.queue.send(
-        [
-            RefreshRequest(
-                kind="refresh",
-                tenant=tenant,
-                connection_id=file.connection_id,
-                society_id=file.society_id,
-                reason="manual",
-                requested_at=ports.clock(),
-            )
-        ]
+        [RefreshRequest.for_file(tenant, file.connection_id, file.society_id, "manual", ports.clock())]
     )
     return file

@@ -15,11 +15,11 @@ import boto3
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.entries import IntakePorts
-from tra_core.store.attachments import S3Documents
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
-from tra_core.store.entries import DynamoDBEntries
+from tra_core.store.dynamodb_entries import DynamoDBEntries
+from tra_core.store.queues import SqsQueue
+from tra_core.store.s3_objects import S3Documents
 from tra_core.store.snapshots import S3Snapshots
-from tra_core.store.upload_queue import SqsUploadQueue
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -54,7 +54,7 @@ def _ports(settings: IntakeSettings) -> IntakePorts:
         snapshots=S3Snapshots(s3, settings.BUCKET_NAME),
         entries=DynamoDBEntries(dynamodb, settings.TABLE_NAME),
         documents=S3Documents(s3, settings.ATTACHMENTS_BUCKET_NAME),
-        queue=SqsUploadQueue(session.client("sqs"), settings.UPLOAD_QUEUE_URL),
+        queue=SqsQueue(session.client("sqs"), settings.UPLOAD_QUEUE_URL, kind="upload"),
         clock=utc_now,
         upload_url_expires_s=settings.UPLOAD_URL_EXPIRES_SECONDS,
     )

@@ -12,7 +12,7 @@ from api.settings import get_settings
 from common.myunisoft_access import budgeted_clients
 from tra_core.myunisoft.client import RetryPolicy
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
-from tra_core.store.queues import SqsRefreshQueue
+from tra_core.store.queues import SqsQueue
 from tra_core.store.secrets import SecretsManagerKeyVault
 from tra_core.store.snapshots import S3Snapshots
 
@@ -35,7 +35,7 @@ def get_ports() -> ApiPorts:
         files=DynamoDBFiles(dynamodb, settings.TABLE_NAME),
         snapshots=S3Snapshots(session.client("s3"), settings.BUCKET_NAME),
         vault=SecretsManagerKeyVault(secrets, settings.KEY_SECRET_PREFIX, settings.KEY_KMS_KEY_ID),
-        queue=SqsRefreshQueue(session.client("sqs"), settings.REFRESH_QUEUE_URL),
+        queue=SqsQueue(session.client("sqs"), settings.REFRESH_QUEUE_URL, kind="refresh"),
         clients=budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=API_RETRY, timeout=10.0),
         clock=utc_now,
     )

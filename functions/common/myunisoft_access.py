@@ -10,21 +10,37 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+from common.myunisoft_clients import BudgetedClients
 from tra_core.myunisoft.client import RetryPolicy
-from tra_core.store.clients import BudgetedClients
 
 
 class MyUnisoftAccessSettings(Protocol):
-    """The settings fields every function's settings model has for MyUnisoft."""
+    """The settings fields every function's settings model has for MyUnisoft (read-only: the
+    settings models are frozen)."""
 
-    TABLE_NAME: str
-    MYUNISOFT_BASE_URL: str
-    THIRD_PARTY_SECRET_ID: str
-    THIRD_PARTY_SECRET_MAX_AGE_SECONDS: int
-    RATE_LIMIT_REQUESTS: int
-    RATE_LIMIT_WINDOW_SECONDS: float
-    RATE_LIMIT_MARGIN_SECONDS: float
-    RATE_LIMIT_MAX_WAIT_SECONDS: float
+    @property
+    def TABLE_NAME(self) -> str: ...
+
+    @property
+    def MYUNISOFT_BASE_URL(self) -> str: ...
+
+    @property
+    def THIRD_PARTY_SECRET_ID(self) -> str: ...
+
+    @property
+    def THIRD_PARTY_SECRET_MAX_AGE_SECONDS(self) -> int: ...
+
+    @property
+    def RATE_LIMIT_REQUESTS(self) -> int: ...
+
+    @property
+    def RATE_LIMIT_WINDOW_SECONDS(self) -> float: ...
+
+    @property
+    def RATE_LIMIT_MARGIN_SECONDS(self) -> float: ...
+
+    @property
+    def RATE_LIMIT_MAX_WAIT_SECONDS(self) -> float: ...
 
 
 def budgeted_clients(

@@ -1,10 +1,10 @@
-"""Use cases of the reference refresh (ARCHITECTURE §1.2).
+"""Use cases of the reference refresh (docs/architecture.md §1).
 
 - ``fan_out``: the nightly schedule queues one message per visible file of every active connection,
   plus one rediscovery per connection, so no Lambda ever walks a whole firm and the shared rate
   budget paces the work.
 - ``handle``: one queue message. A file refresh reads the chart of accounts, the journals and the
-  fiscal years, classifies subsidiary accounts (CONTRACTS §2.2), and stores a new snapshot with its
+  fiscal years, classifies subsidiary accounts (docs/architecture.md §3.2), and stores a new snapshot with its
   diff only when something changed. A rediscovery lists the firm's dossiers again.
 
 A refused key (revoked, integration disabled) marks the connection ``revoked`` and parks its work:
@@ -33,6 +33,7 @@ from tra_core.myunisoft.errors import (
     UnexpectedResponse,
 )
 from tra_core.myunisoft.models import AccountRecord, Diary, FiscalYearRecord, Society
+from tra_core.store.errors import KeyNotFound, SnapshotExists
 from tra_core.store.ports import ConnectionRepository, FileRepository, KeyVault, RefreshQueue, SnapshotStore
 from tra_core.store.records import (
     ClientFile,
@@ -45,8 +46,6 @@ from tra_core.store.records import (
     key_fingerprint,
     references_hash,
 )
-from tra_core.store.secrets import KeyNotFound
-from tra_core.store.snapshots import SnapshotExists
 
 #: Errors that mean the firm's key can no longer be used: the connection waits for a new key.
 KEY_REFUSED = (KeyRevoked, ThirdPartyDisconnected, AccessForbidden)
@@ -112,18 +111,16 @@ def fan_out(ports: RefreshPorts) -> FanOut:
     files = 0
     for connection in connections:
         requests.append(
-            RefreshRequest(
-                kind="discover",
-                tenant=connection.tenant,
-                connection_id=connection.connection_id,
-                reason="nightly",
-                requested_at=now,
-            )
+            RefreshRequest.for_discovery(connection.tenant, connection.connection_id, "nightly", now)
         )
         for file in ports.files.list(connection.connection_id):
             if file.visible:
                 files += 1
-                requests.append(_refresh_request(connection, file.society_id, "nightly", now))
+                requests.append(
+                    RefreshRequest.for_file(
+                        connection.tenant, connection.connection_id, file.society_id, "nightly", now
+                    )
+                )
     sent = ports.queue.send(requests)
     return FanOut(connections=len(connections), files=files, messages=sent)
 
@@ -152,17 +149,17 @@ def handle(request: RefreshRequest, ports: RefreshPorts) -> Handled:
 def rediscover(connection: Connection, client: ReferenceClient, ports: RefreshPorts) -> Handled:
     """List the firm's dossiers again: new ones get a file (and a refresh), vanished ones a flag."""
     now = ports.clock()
-    listed = [
-        DiscoveredFile(
-            society_id=s.society_id, name=s.name, siret=s.siret, folder_reference=s.folder_reference
-        )
-        for s in client.list_societies()
-    ]
+    listed = [DiscoveredFile.of_society(s) for s in client.list_societies()]
     discovery = ports.files.apply_discovery(connection, listed, now)
     ports.connections.record_discovery(
         connection.tenant, connection.connection_id, at=now, warnings=discovery.warnings
     )
-    ports.queue.send([_refresh_request(connection, sid, "discovered", now) for sid in discovery.new])
+    ports.queue.send(
+        [
+            RefreshRequest.for_file(connection.tenant, connection.connection_id, sid, "discovered", now)
+            for sid in discovery.new
+        ]
+    )
     return Handled("discovered", f"{len(discovery.new)} new, {len(discovery.vanished)} not visible")
 
 
@@ -199,7 +196,7 @@ def build_references(
 ) -> References:
     """MyUnisoft's answers as the bridge's reference data, subsidiary accounts set apart.
 
-    Business rule (CONTRACTS §2.2): every 401*/411* account is a subsidiary account, 401000 too.
+    Business rule (docs/architecture.md §3.2): every 401*/411* account is a subsidiary account, 401000 too.
     A journal closed or blocked in MyUnisoft is ``blocked`` (nothing can be posted to it).
     """
     general, subsidiaries = classify_accounts(
@@ -291,17 +288,4 @@ def _failure(
         code=exc.code,
         message=exc.message,
         myunisoft_code=exc.myunisoft_code,
-    )
-
-
-def _refresh_request(connection: Connection, society_id: int, reason: str, now: datetime) -> RefreshRequest:
-    return RefreshRequest.model_validate(
-        {
-            "kind": "refresh",
-            "tenant": connection.tenant,
-            "connection_id": connection.connection_id,
-            "society_id": society_id,
-            "reason": reason,
-            "requested_at": now,
-        }
     )

@@ -3,7 +3,7 @@ rendered, archived per client file and uploaded; each message is settled or hand
 
 The records of one invocation are handled together rather than one by one (Powertools'
 ``BatchProcessor``): entries of one file share one archive, which is how the upload keeps up with a
-backlog under MyUnisoft's request budget (ARCHITECTURE §8). A message handed back was given its
+backlog under MyUnisoft's request budget (docs/architecture.md §8). A message handed back was given its
 own visibility (the backoff, or the rate-limit reset) by the use case.
 """
 
@@ -29,12 +29,13 @@ metrics = Metrics()
 
 
 def delivery(record: SqsRecordModel) -> Delivery:
+    body = str(record.body)
     try:
-        request: UploadRequest | None = UploadRequest.model_validate_json(str(record.body))
+        request: UploadRequest | None = UploadRequest.model_validate_json(body)
     except ValidationError:
         logger.warning("unreadable upload message", extra={"message_id": record.messageId})
         request = None
-    return Delivery(record.messageId, record.receiptHandle, record.body, request)
+    return Delivery(record.messageId, record.receiptHandle, body, request)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

@@ -11,17 +11,17 @@ import boto3
 
 from common.myunisoft_access import budgeted_clients
 from tra_core.myunisoft.client import RetryPolicy
-from tra_core.store.attachments import S3Documents
-from tra_core.store.batches import DynamoDBBatches, S3Archives
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
-from tra_core.store.entries import DynamoDBEntries
+from tra_core.store.dynamodb_batches import DynamoDBBatches
+from tra_core.store.dynamodb_entries import DynamoDBEntries
 from tra_core.store.ports import SnapshotStore
+from tra_core.store.queues import SqsQueue
 from tra_core.store.records import ReferenceSnapshot
+from tra_core.store.s3_objects import S3Archives, S3Documents
 from tra_core.store.secrets import SecretsManagerKeyVault
 from tra_core.store.snapshots import S3Snapshots
-from tra_core.store.upload_queue import SqsUploadQueue
+from upload.ports import UploadPolicy, UploadPorts
 from upload.settings import UploadSettings, get_settings
-from upload.use_cases import UploadPolicy, UploadPorts
 
 #: One HTTP attempt per upload: the worker retries through the queue, counting every attempt.
 UPLOAD_RETRY = RetryPolicy(max_attempts=1)
@@ -80,8 +80,11 @@ def _ports(settings: UploadSettings) -> UploadPorts:
         batches=DynamoDBBatches(dynamodb, settings.TABLE_NAME),
         archives=S3Archives(s3, settings.ATTACHMENTS_BUCKET_NAME),
         documents=S3Documents(s3, settings.ATTACHMENTS_BUCKET_NAME),
-        queue=SqsUploadQueue(
-            session.client("sqs"), settings.UPLOAD_QUEUE_URL, settings.UPLOAD_DEAD_LETTER_QUEUE_URL
+        queue=SqsQueue(
+            session.client("sqs"),
+            settings.UPLOAD_QUEUE_URL,
+            settings.UPLOAD_DEAD_LETTER_QUEUE_URL,
+            kind="upload",
         ),
         uploaders=budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=UPLOAD_RETRY),
         clock=utc_now,

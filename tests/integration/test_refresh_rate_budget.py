@@ -9,7 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from tests.support.fixtures import Stack
-from tra_core.store.ratebudget import DynamoDBRateBudget, RateBudgetBusy
+from tra_core.store.errors import RateBudgetBusy
+from tra_core.store.ratebudget import DynamoDBRateBudget
 
 pytestmark = pytest.mark.integration
 

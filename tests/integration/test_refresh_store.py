@@ -9,6 +9,7 @@ import pytest
 from tests.support.fixtures import Stack
 from tra_core.domain.references import Account, FiscalYear, References
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles, entry_status_partition
+from tra_core.store.errors import KeyNotFound, SnapshotExists
 from tra_core.store.records import (
     Connection,
     ConnectionStatus,
@@ -20,8 +21,8 @@ from tra_core.store.records import (
     key_fingerprint,
     references_hash,
 )
-from tra_core.store.secrets import KeyNotFound, SecretsManagerKeyVault
-from tra_core.store.snapshots import S3Snapshots, SnapshotExists
+from tra_core.store.secrets import SecretsManagerKeyVault
+from tra_core.store.snapshots import S3Snapshots
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,11 @@ import pytest
 
 from tests.support.fixtures import Stack
 from tra_core.domain.entry import Entry
-from tra_core.store.batches import BatchMember, BatchRecord, BatchStatus, Claim, DynamoDBBatches
-from tra_core.store.entries import DynamoDBEntries, EntryChange, EntryKey, EntryRecord, EntryStatus
+from tra_core.domain.lifecycle import EntryStatus, Transition
+from tra_core.store.batches import BatchMember, BatchRecord, BatchStatus, Claim
+from tra_core.store.dynamodb_batches import DynamoDBBatches
+from tra_core.store.dynamodb_entries import DynamoDBEntries
+from tra_core.store.entries import EntryChange, EntryKey, EntryRecord
 
 pytestmark = pytest.mark.integration
 
@@ -136,7 +139,7 @@ def test_settling_a_batch_skips_an_entry_that_moved_on(
             EntryChange(
                 key=r.key,
                 version=1,
-                status=EntryStatus.UPLOADED,
+                transition=Transition.UPLOAD,
                 expect_batch="b1",
                 set_values={"tra_md5": "0" * 32},
                 add_attempts=1,

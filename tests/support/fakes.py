@@ -1,7 +1,8 @@
 """In-memory fakes of the bridge's own ports (``tra_core.store.ports``) and of the MyUnisoft client.
 
 They keep state in plain dicts, so unit tests run without a network and read what a use case did.
-The MyUnisoft fake raises the client's real error classes.
+Each fake subclasses the port it stands for, so a renamed port method breaks mypy here. The
+MyUnisoft fake raises the client's real error classes.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from refresh.use_cases import ReferenceClient, ReferenceClients
+from tra_core.domain.discovery import discovery_warnings, plan_discovery
 from tra_core.myunisoft.errors import FolderNotFound, ForbiddenRoute, KeyInvalid, KeyRevoked, MyUnisoftError
 from tra_core.myunisoft.models import (
     REQUIRED_ROUTES,
@@ -21,6 +24,8 @@ from tra_core.myunisoft.models import (
     Route,
     Society,
 )
+from tra_core.store.errors import KeyNotFound, SnapshotExists
+from tra_core.store.ports import ConnectionRepository, FileRepository, KeyVault, RefreshQueue, SnapshotStore
 from tra_core.store.records import (
     ClientFile,
     Connection,
@@ -31,11 +36,7 @@ from tra_core.store.records import (
     ReferenceSnapshot,
     RefreshRequest,
     RefreshResult,
-    discovery_warnings,
-    plan_discovery,
 )
-from tra_core.store.secrets import KeyNotFound
-from tra_core.store.snapshots import SnapshotExists
 
 
 class Clock:
@@ -51,7 +52,7 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-class InMemoryConnections:
+class InMemoryConnections(ConnectionRepository):
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Connection] = {}
         self.entry_counts: dict[str, dict[str, int]] = {}
@@ -99,7 +100,7 @@ class InMemoryConnections:
         return dict(self.entry_counts.get(connection_id, {}))
 
 
-class InMemoryFiles:
+class InMemoryFiles(FileRepository):
     def __init__(self) -> None:
         self.items: dict[tuple[str, int], ClientFile] = {}
 
@@ -180,7 +181,7 @@ class InMemoryFiles:
             self.items[key] = self.items[key].model_copy(update={"last_refresh": result})
 
 
-class InMemorySnapshots:
+class InMemorySnapshots(SnapshotStore):
     def __init__(self) -> None:
         self.items: dict[tuple[str, int, int], ReferenceSnapshot] = {}
 
@@ -195,7 +196,7 @@ class InMemorySnapshots:
         return self.items.get((connection_id, society_id, version))
 
 
-class InMemoryVault:
+class InMemoryVault(KeyVault):
     def __init__(self) -> None:
         self.keys: dict[str, str] = {}
         self.destroyed: list[str] = []
@@ -218,7 +219,7 @@ class InMemoryVault:
         self.destroyed.append(secret_ref)
 
 
-class InMemoryQueue:
+class InMemoryQueue(RefreshQueue):
     def __init__(self) -> None:
         self.sent: list[RefreshRequest] = []
 
@@ -280,7 +281,7 @@ def standard_dossier(society_id: int, name: str, schema_id: int = 1) -> FakeDoss
     )
 
 
-class FakeMyUnisoft:
+class FakeMyUnisoft(ReferenceClients):
     """A firm, its dossiers and keys; ``open(key)`` gives a client bound to that key."""
 
     def __init__(self, dossiers: Iterable[FakeDossier] = (), keys: dict[str, FakeKey] | None = None):
@@ -297,7 +298,7 @@ class FakeMyUnisoft:
         self.keys[api_key].revoked = True
 
 
-class FakeClient:
+class FakeClient(ReferenceClient):
     def __init__(self, server: FakeMyUnisoft, api_key: str):
         self._server = server
         self._api_key = api_key

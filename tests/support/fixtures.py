@@ -23,7 +23,7 @@ import pytest
 from local.resources import LocalStack, function_environment, load_template, provision
 from local.services import Service, aws_environment, start_dynamodb_local, start_emulator, start_moto
 
-#: The demo third-party secret of the emulator's fixtures (CONTRACTS §5): not a credential.
+#: The demo third-party secret of the emulator's fixtures (docs/architecture.md §3.5): not a credential.
 DEMO_SECRET = "demo-third-party-secret"
 #: Fast rate budget for tests (100 requests per second); the emulator is configured to match.
 FAST_LIMIT = 100

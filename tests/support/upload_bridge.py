@@ -3,7 +3,7 @@
 ``UploadBridge`` extends the onboarding ``Bridge`` with the upload function's environment, document
 uploads through presigned URLs, entry posts, and a drain of the upload queue by the real worker
 (``tests.support.upload_poller``). ``emulator_imports``/``emulator_fault`` use the emulator's
-control routes (CONTRACTS §5).
+control routes (docs/architecture.md §3.5).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ KINDS: dict[str, dict[str, Any]] = {
 
 
 def entry(entry_id: str, kind: str = "purchase", **changes: Any) -> dict[str, Any]:
-    """An entry of ``kind`` (CONTRACTS §1) with ``changes`` applied."""
+    """An entry of ``kind`` (docs/architecture.md §3.1) with ``changes`` applied."""
     raw = {"entry_id": entry_id, "version": 1, **copy.deepcopy(KINDS[kind])}
     raw.update(changes)
     return raw

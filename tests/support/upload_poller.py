@@ -74,7 +74,7 @@ class UploadPoller:
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
             )
-            got = answer.get("Messages", [])
+            got: list[Any] = answer.get("Messages", [])
             messages.extend(got)
             if messages and window_ends is None:
                 window_ends = time.monotonic() + self.batch_window_s

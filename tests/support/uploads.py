@@ -1,7 +1,8 @@
-"""In-memory fakes of the entry-upload ports (``tra_core.store.upload_ports``) and of MyUnisoft's upload.
+"""In-memory fakes of the entry-upload ports (``tra_core.store.ports``) and of MyUnisoft's upload.
 
 They apply the same conditions as the DynamoDB adapters (version, status and batch expected by each
-change; one batch per entry), so the use cases' races can be played in a unit test.
+change; one batch per entry; the lifecycle's transitions), so the use cases' races can be played in
+a unit test. Each fake subclasses the port it stands for: a renamed port method breaks mypy here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tra_core.domain.lifecycle import EntryStatus, Transition, expected_sources
 from tra_core.myunisoft.errors import AlreadyImported, MyUnisoftError
 from tra_core.myunisoft.models import UploadResult
 from tra_core.store.batches import BatchRecord, BatchStatus, Claim
@@ -24,14 +26,15 @@ from tra_core.store.entries import (
     EntryIssue,
     EntryKey,
     EntryRecord,
-    EntryStatus,
     Submitted,
     UploadRequest,
     _Keep,
 )
+from tra_core.store.ports import ArchiveStore, BatchRepository, DocumentStore, EntryRepository, UploadQueue
+from upload.ports import Uploader, Uploaders
 
 
-class InMemoryEntries:
+class InMemoryEntries(EntryRepository):
     def __init__(self) -> None:
         self.items: dict[EntryKey, EntryRecord] = {}
 
@@ -75,21 +78,23 @@ class InMemoryEntries:
         version: int,
         *,
         now: datetime,
-        status: EntryStatus | None = None,
+        transition: Transition | None = None,
         expect_status: Collection[EntryStatus] | None = None,
         expect_batch: BatchExpectation = KEEP,
         set_values: Mapping[str, Any] | None = None,
         remove: Sequence[str] = (),
         add_attempts: int = 0,
     ) -> EntryRecord | None:
+        if transition is not None:
+            expect_status = expected_sources(transition, expect_status)
         record = self.items.get(key)
         if not self.matches(record, version, expect_status, expect_batch):
             return None
         assert record is not None
         values = record.model_dump(mode="json")
         values["updated_at"] = now.isoformat()
-        if status is not None:
-            values["status"] = status.value
+        if transition is not None:
+            values["status"] = transition.target.value
         for name, value in (set_values or {}).items():
             values[name] = value
         for name in remove:
@@ -105,7 +110,7 @@ class InMemoryEntries:
                 change.key,
                 change.version,
                 now=now,
-                status=change.status,
+                transition=change.transition,
                 expect_status=change.expect_status,
                 expect_batch=change.expect_batch,
                 set_values=change.set_values,
@@ -139,7 +144,7 @@ class InMemoryEntries:
         return [r for k, r in self.items.items() if k.connection_id == connection_id and r.status is status]
 
 
-class InMemoryBatches:
+class InMemoryBatches(BatchRepository):
     def __init__(self, entries: InMemoryEntries):
         self.entries = entries
         self.items: dict[str, BatchRecord] = {}
@@ -148,8 +153,9 @@ class InMemoryBatches:
         if batch.batch_id in self.items:
             return False
         for claim in claims:
+            expected = expected_sources(Transition.CLAIM, [claim.expect_status])
             if not self.entries.matches(
-                self.entries.get(claim.key), claim.version, [claim.expect_status], claim.expect_batch
+                self.entries.get(claim.key), claim.version, expected, claim.expect_batch
             ):
                 return False
         self.items[batch.batch_id] = batch
@@ -158,7 +164,7 @@ class InMemoryBatches:
                 claim.key,
                 claim.version,
                 now=now,
-                status=EntryStatus.UPLOADING,
+                transition=Transition.CLAIM,
                 set_values={
                     "batch_id": batch.batch_id,
                     "warnings": [w.model_dump(mode="json") for w in claim.warnings],
@@ -244,7 +250,7 @@ class InMemoryBatches:
         return True
 
 
-class InMemoryArchives:
+class InMemoryArchives(ArchiveStore):
     def __init__(self) -> None:
         self.items: dict[str, bytes] = {}
 
@@ -255,7 +261,7 @@ class InMemoryArchives:
         return self.items[key]
 
 
-class InMemoryDocuments:
+class InMemoryDocuments(DocumentStore):
     def __init__(self) -> None:
         self.items: dict[str, bytes] = {}
 
@@ -270,7 +276,7 @@ class InMemoryDocuments:
         return self.items.get(key)
 
 
-class InMemoryUploadQueue:
+class InMemoryUploadQueue(UploadQueue):
     def __init__(self) -> None:
         self.sent: list[UploadRequest] = []
         self.delays: dict[str, float] = {}
@@ -318,7 +324,7 @@ class Upload:
 
 
 @dataclass
-class FakeUploads:
+class FakeUploads(Uploaders):
     """MyUnisoft's ``TRA/partial`` as far as the worker can tell: HascodeVerif, scripted failures.
 
     ``script`` holds what the next calls do, in order: an exception to raise, or a callable
@@ -339,7 +345,7 @@ class FakeUploads:
         return list(self.imported.values())
 
 
-class FakeUploader:
+class FakeUploader(Uploader):
     def __init__(self, server: FakeUploads):
         self.server = server
 

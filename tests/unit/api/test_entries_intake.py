@@ -24,7 +24,7 @@ from api.entries import (
 from api.errors import ConnectionNotActive, InvalidRequest, NotFound
 from tests.support.events import LambdaContext, api_event
 from tests.support.upload_world import TENANT, World
-from tra_core.store.entries import EntryStatus
+from tra_core.domain.lifecycle import EntryStatus
 from tra_core.store.records import ConnectionStatus
 
 API_SETTINGS = {

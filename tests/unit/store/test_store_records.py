@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from tra_core.domain.discovery import plan_discovery
 from tra_core.domain.references import Account, FiscalYear, References
 from tra_core.store.records import (
     ClientFile,
@@ -15,7 +16,6 @@ from tra_core.store.records import (
     file_id_for,
     key_fingerprint,
     parse_file_id,
-    plan_discovery,
     references_hash,
 )
 from tra_core.store.snapshots import decode_snapshot, encode_snapshot, snapshot_key

@@ -11,8 +11,9 @@ import pytest
 from tests.support.events import LambdaContext, load_event
 from tests.support.upload_world import World
 from tra_core.domain.entry import Entry
+from tra_core.domain.lifecycle import EntryStatus
 from tra_core.myunisoft.errors import Transient
-from tra_core.store.entries import EntryStatus, UploadRequest
+from tra_core.store.entries import UploadRequest
 from upload import app as upload_app
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from tests.support.upload_world import PDF, SOCIETY, World
 from tests.support.uploads import Upload
+from tra_core.domain.lifecycle import EntryStatus
 from tra_core.myunisoft.errors import (
     BusinessRejection,
     FolderNotFound,
@@ -14,7 +15,7 @@ from tra_core.myunisoft.errors import (
     ThirdPartyDisconnected,
     Transient,
 )
-from tra_core.store.entries import EntryStatus, UploadRequest
+from tra_core.store.entries import UploadRequest
 from tra_core.store.records import ConnectionStatus
 from tra_core.tra.linter import lint_tra
 from tra_core.tra.reader import read_tra
@@ -551,7 +552,7 @@ def test_a_message_wraps_the_entry_with_its_connection_and_file(world: World) ->
     # Given a posted entry
     delivery = world.post(world.entry())[0]
 
-    # Then its message holds the entry itself (CONTRACTS §1), its connection and its file
+    # Then its message holds the entry itself (docs/architecture.md §3.1), its connection and its file
     request = UploadRequest.model_validate_json(delivery.body)
     assert (request.connection_id, request.society_id, request.tenant) == (
         world.connection_id,

@@ -8,6 +8,8 @@ SHA-256 the hub declared, ``attachments/<connection>/<society>/<sha256>/<file na
   the worker), never another tenant's;
 - the worker checks the bytes it reads against the declared hash: a document replaced or
   corrupted after it was declared is refused, not sent.
+
+This module names the documents (no I/O); ``tra_core.store.s3_objects`` reads and writes them.
 """
 
 from __future__ import annotations
@@ -15,17 +17,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from botocore.exceptions import ClientError
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3.client import S3Client
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def attachment_prefix(connection_id: str, society_id: int) -> str:
+    """Where every document of a client file is stored."""
     return f"attachments/{connection_id}/{society_id}/"
 
 
@@ -55,46 +52,5 @@ def parse_attachment_key(key: str) -> AttachmentRef | None:
 
 
 def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of ``data`` as 64 lowercase hex digits (as declared by the hub)."""
     return hashlib.sha256(data).hexdigest()
-
-
-class S3Documents:
-    """Documents in the attachments bucket."""
-
-    def __init__(self, client: S3Client, bucket: str):
-        self._client = client
-        self._bucket = bucket
-
-    def __repr__(self) -> str:
-        return f"S3Documents(bucket={self._bucket!r})"
-
-    def presign_put(self, key: str, content_type: str, expires_s: int) -> str:
-        """A URL the hub can PUT the document to (with this ``Content-Type``) for ``expires_s`` seconds."""
-        url: str = self._client.generate_presigned_url(
-            "put_object",
-            Params={"Bucket": self._bucket, "Key": key, "ContentType": content_type},
-            ExpiresIn=expires_s,
-            HttpMethod="PUT",
-        )
-        return url
-
-    def size(self, key: str) -> int | None:
-        """The document's size in bytes, or ``None`` when nothing is stored under ``key``."""
-        try:
-            answer = self._client.head_object(Bucket=self._bucket, Key=key)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-                return None
-            raise
-        return int(answer["ContentLength"])
-
-    def read(self, key: str) -> bytes | None:
-        """The document's bytes, or ``None`` when nothing is stored under ``key``."""
-        try:
-            answer = self._client.get_object(Bucket=self._bucket, Key=key)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-                return None
-            raise
-        data: bytes = answer["Body"].read()
-        return data

@@ -1,4 +1,4 @@
-"""DynamoDB repositories for connections and client files (one table, ARCHITECTURE §4).
+"""DynamoDB repositories for connections and client files (one table, docs/architecture.md §5).
 
 | item        | PK                 | SK                 | GSI1PK                        | GSI1SK        |
 |-------------|--------------------|--------------------|-------------------------------|---------------|
@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from tra_core.domain.discovery import discovery_warnings, plan_discovery
+from tra_core.domain.lifecycle import EntryStatus
 from tra_core.store.records import (
     ClientFile,
     Connection,
@@ -30,15 +32,10 @@ from tra_core.store.records import (
     Discovery,
     ReferenceCounts,
     RefreshResult,
-    discovery_warnings,
-    plan_discovery,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-
-ENTRY_STATUSES = ("queued", "uploading", "uploaded", "rejected", "waiting_for_key", "failed")
-"""Entry statuses counted on a connection (CONTRACTS §6)."""
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -187,12 +184,14 @@ class DynamoDBConnections(_Table):
 
     def count_entries_by_status(self, connection_id: str) -> dict[str, int]:
         return {
-            status: self._count(
+            status.value: self._count(
                 IndexName="GSI1",
                 KeyConditionExpression="GSI1PK = :pk",
-                ExpressionAttributeValues=to_item({":pk": entry_status_partition(connection_id, status)}),
+                ExpressionAttributeValues=to_item(
+                    {":pk": entry_status_partition(connection_id, status.value)}
+                ),
             )
-            for status in ENTRY_STATUSES
+            for status in EntryStatus
         }
 
 

@@ -27,18 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from tra_core.domain.errors import TraError
 from tra_core.store.dynamodb import from_item, is_conditional_failure, to_item
+from tra_core.store.errors import RateBudgetBusy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-
-
-class RateBudgetBusy(TraError):
-    """The key's request budget is booked further ahead than the caller may wait: try again later."""
-
-    code = "RATE_BUDGET_BUSY"
-    retryable = True
 
 
 def schedule(grants: Sequence[int], not_before_ms: int, limit: int, span_ms: int) -> tuple[list[int], int]:

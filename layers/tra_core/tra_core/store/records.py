@@ -1,6 +1,6 @@
 """What the bridge remembers about connections, client files and their reference snapshots.
 
-Layout (ARCHITECTURE §4): a connection is a tenant's link to one MyUnisoft firm (schema); a client
+Layout (docs/architecture.md §5): a connection is a tenant's link to one MyUnisoft firm (schema); a client
 file is one dossier of that firm; a reference snapshot is one version of a file's chart of accounts,
 journals and fiscal years, kept in S3 with a pointer, a hash and counts on the file.
 
@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from tra_core.domain.references import References
+from tra_core.store.base import Record
+
+if TYPE_CHECKING:
+    from tra_core.myunisoft.models import Society
 
 
 class ConnectionStatus(StrEnum):
@@ -41,11 +44,8 @@ class ReferenceStatus(StrEnum):
     WAITING_FOR_KEY = "waiting_for_key"
 
 
+RefreshReason = Literal["onboarding", "nightly", "manual", "key_replaced", "discovered"]
 RefreshOutcome = Literal["updated", "unchanged", "failed", "retrying", "waiting_for_key"]
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 def key_fingerprint(api_key: str) -> str:
@@ -75,7 +75,7 @@ def parse_file_id(file_id: str) -> tuple[str, int] | None:
     return connection_id, int(society)
 
 
-class Connection(_Record):
+class Connection(Record):
     """A tenant's connection to one MyUnisoft firm (schema)."""
 
     connection_id: str
@@ -96,7 +96,7 @@ class Connection(_Record):
         return self.status is ConnectionStatus.ACTIVE
 
 
-class ReferenceCounts(_Record):
+class ReferenceCounts(Record):
     accounts: int = 0
     subsidiaries: int = 0
     journals: int = 0
@@ -112,7 +112,7 @@ class ReferenceCounts(_Record):
         )
 
 
-class RefreshResult(_Record):
+class RefreshResult(Record):
     """The outcome of the last refresh attempt of a file.
 
     ``code`` and ``message`` explain a failure (the bridge's code; MyUnisoft's own code, when there
@@ -128,7 +128,7 @@ class RefreshResult(_Record):
     changes: dict[str, int] = Field(default_factory=dict)
 
 
-class ClientFile(_Record):
+class ClientFile(Record):
     """One client file (a MyUnisoft dossier) of a connection."""
 
     connection_id: str
@@ -163,7 +163,7 @@ class ClientFile(_Record):
         return ReferenceStatus.PENDING
 
 
-class DiscoveredFile(_Record):
+class DiscoveredFile(Record):
     """A dossier as the firm's key lists it (``GET /api/v1/society``)."""
 
     society_id: int
@@ -171,31 +171,15 @@ class DiscoveredFile(_Record):
     siret: str | None = None
     folder_reference: str | None = None
 
-
-@dataclass(frozen=True, slots=True)
-class DiscoveryPlan:
-    """How a discovery changes a connection's files: new ones, ones seen again, ones now hidden."""
-
-    new: tuple[DiscoveredFile, ...]
-    seen: tuple[DiscoveredFile, ...]
-    vanished: tuple[int, ...]
-
-
-def plan_discovery(known: Iterable[ClientFile], discovered: Iterable[DiscoveredFile]) -> DiscoveryPlan:
-    """Business rule: a dossier the key no longer lists is flagged "not visible", never deleted.
-
-    The key's creator may have lost access to some dossiers; their files, references and entries
-    stay, and come back as they were when the dossier is listed again.
-    """
-    known_ids = {file.society_id for file in known}
-    visible_known = {file.society_id for file in known if file.visible}
-    listed: dict[int, DiscoveredFile] = {}
-    for dossier in discovered:
-        listed.setdefault(dossier.society_id, dossier)
-    new = tuple(d for sid, d in sorted(listed.items()) if sid not in known_ids)
-    seen = tuple(d for sid, d in sorted(listed.items()) if sid in known_ids)
-    vanished = tuple(sorted(visible_known - listed.keys()))
-    return DiscoveryPlan(new=new, seen=seen, vanished=vanished)
+    @classmethod
+    def of_society(cls, society: Society) -> DiscoveredFile:
+        """The dossier as MyUnisoft's client lists it."""
+        return cls(
+            society_id=society.society_id,
+            name=society.name,
+            siret=society.siret,
+            folder_reference=society.folder_reference,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,24 +197,7 @@ class Discovery:
         return tuple(f for f in self.files if f.visible)
 
 
-def discovery_warnings(files: Sequence[ClientFile]) -> tuple[str, ...]:
-    """What an accountant should know after a discovery: files this key cannot see, an empty firm."""
-    hidden = sorted((f for f in files if not f.visible), key=lambda f: f.society_id)
-    warnings = [
-        f"Client file {f.name or f.society_id} (MyUnisoft id {f.society_id}) is not visible with this key: "
-        "the user who generated it may have lost access to that file. Its data is kept; generate the "
-        "key with a user who has access to every client file to see it again."
-        for f in hidden
-    ]
-    if not any(f.visible for f in files):
-        warnings.append(
-            "This key does not list any client file. Check that the user who generated it has access "
-            "to the firm's client files."
-        )
-    return tuple(warnings)
-
-
-class ChangeSet(_Record):
+class ChangeSet(Record):
     """Items added, removed, closed and reopened between two versions (by number or code)."""
 
     added: tuple[str, ...] = ()
@@ -255,7 +222,7 @@ class ChangeSet(_Record):
         }
 
 
-class ReferenceChanges(_Record):
+class ReferenceChanges(Record):
     """The diff of a snapshot against the previous version (``initial`` for the first one)."""
 
     initial: bool = False
@@ -272,7 +239,7 @@ class ReferenceChanges(_Record):
         return counts
 
 
-class ReferenceSnapshot(_Record):
+class ReferenceSnapshot(Record):
     """One version of a client file's references, as stored in S3."""
 
     connection_id: str
@@ -290,7 +257,7 @@ def references_hash(references: References) -> str:
     return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-class RefreshRequest(_Record):
+class RefreshRequest(Record):
     """One message of the refresh queue.
 
     ``kind="refresh"`` refreshes one file's references; ``kind="discover"`` lists the firm's
@@ -301,5 +268,28 @@ class RefreshRequest(_Record):
     tenant: str
     connection_id: str
     society_id: int | None = None
-    reason: Literal["onboarding", "nightly", "manual", "key_replaced", "discovered"] = "manual"
+    reason: RefreshReason = "manual"
     requested_at: datetime
+
+    @classmethod
+    def for_file(
+        cls, tenant: str, connection_id: str, society_id: int, reason: RefreshReason, now: datetime
+    ) -> RefreshRequest:
+        """Refresh one client file's references."""
+        return cls(
+            kind="refresh",
+            tenant=tenant,
+            connection_id=connection_id,
+            society_id=society_id,
+            reason=reason,
+            requested_at=now,
+        )
+
+    @classmethod
+    def for_discovery(
+        cls, tenant: str, connection_id: str, reason: RefreshReason, now: datetime
+    ) -> RefreshRequest:
+        """List the firm's dossiers again."""
+        return cls(
+            kind="discover", tenant=tenant, connection_id=connection_id, reason=reason, requested_at=now
+        )

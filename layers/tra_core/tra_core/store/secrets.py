@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from tra_core.store.errors import KeyNotFound
 from tra_core.store.records import key_fingerprint
 
 if TYPE_CHECKING:
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
 
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-class KeyNotFound(LookupError):
-    """The stored key is gone (the connection was disconnected)."""
 
 
 class SecretsManagerKeyVault:

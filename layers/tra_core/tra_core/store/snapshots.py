@@ -13,14 +13,11 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from tra_core.store.errors import SnapshotExists
 from tra_core.store.records import ReferenceSnapshot
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
-
-
-class SnapshotExists(Exception):
-    """That version of the file's references was already written (by a concurrent refresh)."""
 
 
 def snapshot_key(connection_id: str, society_id: int, version: int) -> str:

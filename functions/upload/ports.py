@@ -1,0 +1,84 @@
+"""What the upload worker is given: its ports (state, queue, MyUnisoft) and its policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from tra_core.myunisoft.models import UploadResult
+from tra_core.store.ports import (
+    ArchiveStore,
+    BatchRepository,
+    ConnectionRepository,
+    DocumentStore,
+    EntryRepository,
+    FileRepository,
+    KeyVault,
+    SnapshotStore,
+    UploadQueue,
+)
+from tra_core.tra.archive import MAX_DOCUMENT_BYTES
+
+
+class Uploader(Protocol):
+    """The MyUnisoft call the worker makes (``tra_core.myunisoft.client.MyUnisoftClient``)."""
+
+    def upload_tra(
+        self,
+        society_id: int,
+        archive: bytes,
+        *,
+        hascode_verif: bool = True,
+        mandatory_docs: bool = True,
+        already_attempted: bool = False,
+    ) -> UploadResult: ...
+
+    def close(self) -> None: ...
+
+
+class Uploaders(Protocol):
+    """Opens an :class:`Uploader` for a firm's key."""
+
+    def open(self, api_key: str) -> Uploader: ...
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    """How the worker batches, retries and leases (from the function's settings).
+
+    ``send_reserve_s`` is the time one upload may take at worst (waiting for the key's budget, then
+    the upload itself): no upload starts with less than that left before the Lambda's timeout.
+    """
+
+    max_attempts: int = 5
+    retry_base_s: float = 30.0
+    retry_max_s: float = 900.0
+    lease_s: float = 300.0
+    batch_max_entries: int = 50
+    batch_max_bytes: int = 40 * 1024 * 1024
+    document_max_bytes: int = MAX_DOCUMENT_BYTES
+    send_reserve_s: float = 190.0
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds before the next try after the ``attempt``-th counted failure."""
+        return float(min(self.retry_max_s, self.retry_base_s * 2.0 ** max(attempt - 1, 0)))
+
+
+@dataclass(frozen=True)
+class UploadPorts:
+    """Everything the worker reads, writes and calls."""
+
+    connections: ConnectionRepository
+    files: FileRepository
+    snapshots: SnapshotStore
+    vault: KeyVault
+    entries: EntryRepository
+    batches: BatchRepository
+    archives: ArchiveStore
+    documents: DocumentStore
+    queue: UploadQueue
+    uploaders: Uploaders
+    clock: Callable[[], datetime]
+    policy: UploadPolicy = UploadPolicy()

@@ -1,0 +1,401 @@
+"""The entries of client files in DynamoDB (docs/architecture.md §5).
+
+One item per entry of a client file, holding its latest version: ``FILE#<connection>#<society>`` /
+``ENTRY#<entry_id>`` (the record of ``tra_core.store.entries``).
+
+GSI1 (``CONN#<connection>#ENTRY#<status>`` / ``FILE#<society>#ENTRY#<entry_id>``) lists a
+connection's entries by status (the counts of ``GET /connections/{id}``, the parked entries to
+resume after a key replacement) and a file's entries by status.
+
+Every status write names its lifecycle transition (``tra_core.domain.lifecycle``): it is refused
+unless the table allows it from every status the write expects, and the write is a conditional
+update naming that version, those statuses (and, for entries inside a batch, the batch).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from tra_core.domain.lifecycle import EntryStatus, Transition, expected_sources
+from tra_core.store.dynamodb import (
+    entry_status_partition,
+    from_item,
+    is_conditional_failure,
+    item_without_keys,
+    to_item,
+)
+from tra_core.store.entries import (
+    KEEP,
+    BatchExpectation,
+    EntryChange,
+    EntryKey,
+    EntryRecord,
+    SubmitOutcome,
+    Submitted,
+)
+from tra_core.store.errors import InvalidCursor
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+def entry_key(key: EntryKey) -> dict[str, Any]:
+    return to_item({"PK": f"FILE#{key.connection_id}#{key.society_id}", "SK": f"ENTRY#{key.entry_id}"})
+
+
+def entry_status_sort_key(society_id: int, entry_id: str) -> str:
+    return f"FILE#{society_id}#ENTRY#{entry_id}"
+
+
+_TRANSACTION_ITEMS = 100
+
+
+def _item_values(record: EntryRecord) -> dict[str, Any]:
+    values = record.model_dump(mode="json", exclude_none=True)
+    values.update(
+        PK=f"FILE#{record.connection_id}#{record.society_id}",
+        SK=f"ENTRY#{record.entry_id}",
+        GSI1PK=entry_status_partition(record.connection_id, record.status.value),
+        GSI1SK=entry_status_sort_key(record.society_id, record.entry_id),
+        item_type="entry",
+    )
+    return values
+
+
+def _record(item: Mapping[str, Any]) -> EntryRecord:
+    return EntryRecord.model_validate(item_without_keys(from_item(item)))
+
+
+def entry_update(
+    key: EntryKey,
+    version: int,
+    *,
+    now: datetime,
+    transition: Transition | None = None,
+    expect_status: Collection[EntryStatus] | None = None,
+    expect_batch: BatchExpectation = KEEP,
+    set_values: Mapping[str, Any] | None = None,
+    remove: Sequence[str] = (),
+    add_attempts: int = 0,
+) -> dict[str, Any]:
+    """The parameters of a conditional ``UpdateItem`` of one entry version (also used in transactions).
+
+    The entry must hold ``version``; when given, its status must be one of ``expect_status`` and its
+    batch must be ``expect_batch``. A ``transition`` moves the entry to its status and expects, unless
+    ``expect_status`` narrows them, the statuses it leaves from; ``TransitionRefused`` when the
+    lifecycle table does not allow it from one of ``expect_status``. ``set_values`` are plain
+    values (``None`` removes the attribute).
+    """
+    names: dict[str, str] = {"#version": "version", "#updated": "updated_at"}
+    values: dict[str, Any] = {":version": version, ":now": now.isoformat()}
+    sets = ["#updated = :now"]
+    removes = list(remove)
+    if transition is not None:
+        expect_status = expected_sources(transition, expect_status)
+        names["#status"] = "status"
+        values[":status"] = transition.target.value
+        values[":gsi"] = entry_status_partition(key.connection_id, transition.target.value)
+        sets += ["#status = :status", "GSI1PK = :gsi"]
+    for index, (name, value) in enumerate(sorted((set_values or {}).items())):
+        if value is None:
+            removes.append(name)
+            continue
+        names[f"#s{index}"] = name
+        values[f":s{index}"] = value
+        sets.append(f"#s{index} = :s{index}")
+    expression = "SET " + ", ".join(sets)
+    if add_attempts:
+        values[":attempts"] = add_attempts
+        expression += " ADD attempts :attempts"
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    return {
+        "Key": entry_key(key),
+        "UpdateExpression": expression,
+        "ConditionExpression": _condition(expect_status, expect_batch, names, values),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_item(values),
+    }
+
+
+def _condition(
+    expect_status: Collection[EntryStatus] | None,
+    expect_batch: BatchExpectation,
+    names: dict[str, str],
+    values: dict[str, Any],
+) -> str:
+    """The condition of an entry update (its version, then the expected statuses and batch); adds the
+    placeholders it uses to ``names`` and ``values``."""
+    conditions = ["#version = :version"]
+    if expect_status is not None:
+        names["#status"] = "status"
+        allowed = sorted(s.value for s in expect_status)
+        placeholders = [f":e{i}" for i in range(len(allowed))]
+        values.update(dict(zip(placeholders, allowed, strict=True)))
+        conditions.append(f"#status IN ({', '.join(placeholders)})")
+    if expect_batch is None:
+        conditions.append("attribute_not_exists(batch_id)")
+    elif isinstance(expect_batch, str):
+        values[":batch"] = expect_batch
+        conditions.append("batch_id = :batch")
+    return " AND ".join(conditions)
+
+
+def _encode_cursor(last: Mapping[str, Any] | None) -> str | None:
+    if not last:
+        return None
+    plain = {k: _deserialize_key(v) for k, v in last.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def _deserialize_key(value: Mapping[str, Any]) -> str:
+    return str(value.get("S", ""))
+
+
+def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        plain = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursor(cursor) from None
+    if not isinstance(plain, dict) or not all(isinstance(v, str) for v in plain.values()):
+        raise InvalidCursor(cursor)
+    return {k: {"S": v} for k, v in plain.items()}
+
+
+class DynamoDBEntries:
+    """Entries of client files in the bridge's table (see the module docstring)."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str):
+        self._client = client
+        self._table = table_name
+
+    def __repr__(self) -> str:
+        return f"DynamoDBEntries(table={self._table!r})"
+
+    def submit(self, record: EntryRecord) -> Submitted:
+        """Store a posted entry version unless this version or a newer one is already stored."""
+        try:
+            answer = self._client.put_item(
+                TableName=self._table,
+                Item=to_item(_item_values(record)),
+                ConditionExpression="attribute_not_exists(PK) OR #version < :version",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues=to_item({":version": record.version}),
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
+            current = self.get(record.key)
+            if current is None:  # deleted in between: cannot happen, items are never deleted
+                raise
+            outcome: SubmitOutcome = "unchanged" if current.version == record.version else "outdated"
+            return Submitted(outcome, current)
+        return Submitted("superseded" if answer.get("Attributes") else "queued", record)
+
+    def submit_many(self, records: Sequence[EntryRecord]) -> list[Submitted]:
+        """:meth:`submit` for many entries, in transactions of up to 100 writes.
+
+        What is stored is read first (one request per 100 entries); the new and newer versions are
+        then written together, each on the condition that nothing newer appeared meanwhile. If a
+        concurrent post wins a race, that chunk falls back to one conditional write per entry.
+        """
+        stored = self.get_many(r.key for r in records)
+        results: dict[int, Submitted] = {}
+        writes: list[tuple[int, EntryRecord, SubmitOutcome]] = []
+        for index, record in enumerate(records):
+            current = stored.get(record.key)
+            if current is None:
+                writes.append((index, record, "queued"))
+            elif current.version < record.version:
+                writes.append((index, record, "superseded"))
+            else:
+                outcome: SubmitOutcome = "unchanged" if current.version == record.version else "outdated"
+                results[index] = Submitted(outcome, current)
+        for start in range(0, len(writes), _TRANSACTION_ITEMS):
+            chunk = writes[start : start + _TRANSACTION_ITEMS]
+            items: list[Any] = [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(_item_values(record)),
+                        "ConditionExpression": "attribute_not_exists(PK) OR #version < :version",
+                        "ExpressionAttributeNames": {"#version": "version"},
+                        "ExpressionAttributeValues": to_item({":version": record.version}),
+                    }
+                }
+                for _, record, _ in chunk
+            ]
+            try:
+                self._client.transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                for index, record, _ in chunk:
+                    results[index] = self.submit(record)
+                continue
+            for index, record, outcome in chunk:
+                results[index] = Submitted(outcome, record)
+        return [results[i] for i in range(len(records))]
+
+    def get(self, key: EntryKey) -> EntryRecord | None:
+        answer = self._client.get_item(TableName=self._table, Key=entry_key(key), ConsistentRead=True)
+        item = answer.get("Item")
+        return None if item is None else _record(item)
+
+    def get_many(self, keys: Iterable[EntryKey]) -> dict[EntryKey, EntryRecord]:
+        """The stored entries among ``keys`` (consistent reads, 100 keys per request)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[EntryKey, EntryRecord] = {}
+        for start in range(0, len(wanted), 100):
+            pending: Any = {
+                self._table: {
+                    "Keys": [entry_key(k) for k in wanted[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while pending:
+                answer = self._client.batch_get_item(RequestItems=pending)
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    record = _record(item)
+                    found[record.key] = record
+                pending = answer.get("UnprocessedKeys") or None
+        return found
+
+    def update(
+        self,
+        key: EntryKey,
+        version: int,
+        *,
+        now: datetime,
+        transition: Transition | None = None,
+        expect_status: Collection[EntryStatus] | None = None,
+        expect_batch: BatchExpectation = KEEP,
+        set_values: Mapping[str, Any] | None = None,
+        remove: Sequence[str] = (),
+        add_attempts: int = 0,
+    ) -> EntryRecord | None:
+        """Apply a conditional change (see :func:`entry_update`); the new record, or ``None`` when
+        the entry no longer holds that version, status or batch."""
+        parameters = entry_update(
+            key,
+            version,
+            now=now,
+            transition=transition,
+            expect_status=expect_status,
+            expect_batch=expect_batch,
+            set_values=set_values,
+            remove=remove,
+            add_attempts=add_attempts,
+        )
+        try:
+            answer = self._client.update_item(TableName=self._table, ReturnValues="ALL_NEW", **parameters)
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                return None
+            raise
+        return _record(answer["Attributes"])
+
+    def update_all(self, changes: Sequence[EntryChange], now: datetime) -> None:
+        """Apply many conditional changes, skipping those whose condition no longer holds.
+
+        They are written in transactions of up to 100 (one request for a whole batch of entries);
+        a transaction refused because one entry moved on is replayed one change at a time.
+        """
+        for start in range(0, len(changes), _TRANSACTION_ITEMS):
+            chunk = changes[start : start + _TRANSACTION_ITEMS]
+            parameters = [
+                entry_update(
+                    c.key,
+                    c.version,
+                    now=now,
+                    transition=c.transition,
+                    expect_status=c.expect_status,
+                    expect_batch=c.expect_batch,
+                    set_values=c.set_values,
+                    remove=c.remove,
+                    add_attempts=c.add_attempts,
+                )
+                for c in chunk
+            ]
+            if len(chunk) > 1:
+                try:
+                    items: Any = [{"Update": {"TableName": self._table, **p}} for p in parameters]
+                    self._client.transact_write_items(TransactItems=items)
+                    continue
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                        raise
+            for p in parameters:
+                try:
+                    self._client.update_item(TableName=self._table, **p)
+                except ClientError as exc:
+                    if not is_conditional_failure(exc):
+                        raise
+
+    def list_file(
+        self,
+        connection_id: str,
+        society_id: int,
+        *,
+        status: EntryStatus | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> tuple[list[EntryRecord], str | None]:
+        """One page of a file's entries (by entry id), optionally only those in ``status``.
+
+        Raises :class:`InvalidCursor` for a cursor this repository did not give.
+        """
+        arguments: dict[str, Any] = {"Limit": limit}
+        start = _decode_cursor(cursor)
+        if start is not None:
+            arguments["ExclusiveStartKey"] = start
+        if status is None:
+            arguments.update(
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :entry)",
+                ExpressionAttributeValues=to_item(
+                    {":pk": f"FILE#{connection_id}#{society_id}", ":entry": "ENTRY#"}
+                ),
+                ConsistentRead=True,
+            )
+        else:
+            arguments.update(
+                IndexName="GSI1",
+                KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :file)",
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":pk": entry_status_partition(connection_id, status.value),
+                        ":file": f"FILE#{society_id}#ENTRY#",
+                    }
+                ),
+            )
+        page = self._client.query(TableName=self._table, **arguments)
+        records = [_record(item) for item in page.get("Items", [])]
+        return records, _encode_cursor(page.get("LastEvaluatedKey"))
+
+    def list_by_status(self, connection_id: str, status: EntryStatus) -> list[EntryRecord]:
+        """Every entry of a connection in ``status`` (every file; eventually consistent)."""
+        arguments: dict[str, Any] = {
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "ExpressionAttributeValues": to_item(
+                {":pk": entry_status_partition(connection_id, status.value)}
+            ),
+        }
+        records: list[EntryRecord] = []
+        while True:
+            page = self._client.query(TableName=self._table, **arguments)
+            records.extend(_record(item) for item in page.get("Items", []))
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return records
+            arguments["ExclusiveStartKey"] = last
