@@ -227,7 +227,8 @@ class EntryLine(BaseModel):
     label: OptionalText = None
     debit: Amount = Decimal("0.00")
     credit: Amount = Decimal("0.00")
-    third_party: ThirdParty | None = None
+    # Left out of the stored and queued body when absent, so entries without one keep their shape.
+    third_party: Annotated[ThirdParty | None, Field(exclude_if=lambda value: value is None)] = None
 
     @model_validator(mode="after")
     def _one_side_and_subsidiary(self) -> EntryLine:
