@@ -1,7 +1,7 @@
 """The emulator's reference data: third parties, firms (schemas), dossiers, keys.
 
-:func:`demo_fixtures` is the built-in data set of CONTRACTS §5. A fixture file (JSON) can extend
-or replace it::
+:func:`demo_fixtures` is the built-in data set of ``docs/architecture.md`` §3.5. A fixture file
+(JSON) can extend or replace it::
 
     {
       "include_demo": true,                      # start from the demo data (default true)
@@ -47,6 +47,7 @@ ALL_ROUTES: tuple[tuple[str, str], ...] = (
     ("get", "/api/v1/mad/accounts"),
     ("get", "/api/v1/mad/journals"),
     ("get", "/api/v1/mad/exercices"),
+    ("get", "/api/v1/mad/entries"),
 )
 FIRM_ONLY_ROUTES = frozenset({("get", "/api/v1/society/search")})
 
@@ -80,6 +81,9 @@ class Account:
     blocked: bool = False
     counterpart: str | None = None
     third_party: dict[str, Any] | None = None
+    #: Flags of the detailed chart (``intraco``, ``das_2``, ``presta``, ``exoneration``,
+    #: ``btp_autoliquidation``): set by ``POST /api/v1/account``, all false by default.
+    flags: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -319,7 +323,7 @@ def generated_dossiers(schema_id: int, count: int, first_id: int = 10_000) -> li
 
 
 def demo_fixtures() -> Fixtures:
-    """The built-in data of CONTRACTS §5."""
+    """The built-in data of ``docs/architecture.md`` §3.5 (``docs/myunisoft-assumptions.md`` E13)."""
     dossiers = [
         standard_dossier(
             2101,
