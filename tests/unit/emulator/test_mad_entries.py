@@ -103,12 +103,14 @@ def test_every_imported_entry_is_exported_with_its_lines(
         ("606100", label, {"credit": 0, "debit": 100, "amount": -100}, "F2026-0042"),
         ("445660", label, {"credit": 0, "debit": 20, "amount": -20}, "F2026-0042"),
     ]
-    edf = app.data.dossier(2101).account("401EDF")  # type: ignore[union-attr]
+    dossier = app.data.dossier(2101)
+    edf = dossier.account("401EDF") if dossier else None
+    assert edf is not None
     assert purchase["movements"][0]["account"] == {
         "producerId": str(edf.account_id),
         "number": "401EDF",
         "name": "EDF",
-    }  # type: ignore[union-attr]
+    }
     assert [m["dueDate"] for m in purchase["movements"]] == ["2026-12-20", None, None]
     assert [m["account"]["number"] for m in sale["movements"]] == ["411FOOBAR", "706000", "445710"]
 
