@@ -7,7 +7,7 @@ dossier's booked entries in a period of at most 12 months (``startDate``/``endDa
 year (``idExercice``), optionally only some journals (``journalIds``), shaped as MyUnisoft's MAD
 specification v1.0.0 (summarised in ``myunisoft-mad-entries.md`` §1 of the design folder).
 
-Choices MyUnisoft does not document (``docs/myunisoft-assumptions.md``, E14–E17): a subsidiary
+Choices MyUnisoft does not document (``docs/myunisoft-assumptions.md`` E14–E15): a subsidiary
 (``X``) movement shows the full third-party account (``401EDF``), not the collective; REFINTERNE
 appears as ``invoiceNumber`` (setting ``mad_reference_field``); the 12 months are counted with
 both ends included; a bad query answers ``GBL10`` with a sentence saying what is wrong.

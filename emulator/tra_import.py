@@ -15,6 +15,9 @@ Steps, each failing with MyUnisoft's business code (``myunisoft-api.md`` §11, �
 6. the file balances (``IMPORT13``);
 7. attachments named by ``G`` lines are in the zip: else, with ``mandatory_docs=1``, ``IMPORT26``.
 
+With ``commit_mode="partial"`` steps 5–7 run per entry: the valid entries are kept and the others
+reported (the app answers the first one's error; ``docs/myunisoft-assumptions.md`` E10).
+
 The TRA is read with ``tra_core.tra.reader`` (the bridge's own reader, never a second parser).
 """
 
