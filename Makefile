@@ -24,6 +24,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/tra_core/tra_core
+	$(BIN)/mypy local
 	$(BIN)/mypy emulator
 	$(BIN)/lint-imports
 

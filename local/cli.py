@@ -4,7 +4,7 @@
     bridge schedule [NAME] [--api URL]     # fire a schedule of the running stack now (default: the only one)
     bridge demo [--api-port PORT] [--emulator-port PORT]    # the whole story against a fresh stack
 
-``bridge stack`` prints ``READY api=... emulator=...`` when it takes requests (CONTRACTS §6) and
+``bridge stack`` prints ``READY api=... emulator=...`` when it takes requests (docs/architecture.md §7) and
 stops everything it started on Ctrl-C or SIGTERM.
 """
 

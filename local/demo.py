@@ -102,7 +102,7 @@ def _line(account: str, debit: str = "0", credit: str = "0", subsidiary: str | N
 
 
 def story_entries() -> dict[str, dict[str, Any]]:
-    """The entries the hub sends (CONTRACTS §1), by role in the story; attachments added later."""
+    """The entries the hub sends (docs/architecture.md §3.1), by role in the story; documents come later."""
     return {
         "purchase": {
             "entry_id": "demo-purchase-1",

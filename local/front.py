@@ -8,7 +8,7 @@ AWS, and the handler's answer is turned back into an HTTP response (``statusCode
 Authentication: on AWS a JWT authorizer checks the hub's token and hands its claims to the handler
 (``requestContext.authorizer.jwt.claims``). Locally the front accepts ``Authorization: Bearer
 dev:<tenant>`` and builds the same claims (issuer, audience, subject and the tenant claim named by
-the template's ``TenantClaim`` parameter), so handlers never see the difference (CONTRACTS §6).
+the template's ``TenantClaim`` parameter), so handlers never see the difference (docs/architecture.md §7).
 Anything else is answered ``401 {"message": "Unauthorized"}``, as API Gateway does.
 
 Local-only control routes live under ``/_local/`` (never a route of the template):

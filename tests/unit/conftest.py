@@ -1,4 +1,4 @@
-"""Shared builders for unit tests: entries as the hub sends them (CONTRACTS §1)."""
+"""Shared builders for unit tests: entries as the hub sends them (docs/architecture.md §3.1)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,19 @@ PURCHASE: dict[str, Any] = {
     ],
 }
 
+BANK_FEE: dict[str, Any] = {
+    "entry_id": "fee-1",
+    "kind": "bank_transaction",
+    "journal": "BQ",
+    "date": "2026-03-02",
+    "reference": "FRAIS-0302",
+    "label": "Frais bancaires",
+    "lines": [{"account": "627000", "debit": "5.00"}, {"account": "512000", "credit": "5.00"}],
+}
+"""A bank fee of 5.00: twins of it (same date, reference and label) must both be imported."""
+
 
 @pytest.fixture
 def purchase() -> dict[str, Any]:
-    """A fresh copy of the CONTRACTS §1 example entry, free to modify."""
+    """A fresh copy of the example entry (docs/architecture.md §3.1), free to modify."""
     return copy.deepcopy(PURCHASE)

@@ -1,4 +1,4 @@
-"""The ``tra`` command (CONTRACTS §4), run as a user runs it: a separate process."""
+"""The ``tra`` command (docs/architecture.md §3.3), run as a user runs it: a separate process."""
 
 from __future__ import annotations
 
@@ -70,6 +70,22 @@ def test_archive_zips_the_tra_and_the_documents_at_the_root(workdir: Path):
     again = _run("archive", "entries.json", "-o", "again.zip", cwd=workdir)
     assert again.returncode == 0
     assert (workdir / "again.zip").read_bytes() == (workdir / "out.zip").read_bytes()
+
+
+def test_batch_tag_goes_in_the_header_user_field_and_a_bad_one_exits_2(workdir: Path):
+    tagged = _run("archive", "entries.json", "-o", "tagged.zip", "--batch-tag", "batch-42", cwd=workdir)
+    assert tagged.returncode == 0, tagged.stderr
+    plain = _run("format", "entries.json", "-o", "plain.tra", cwd=workdir)
+    assert plain.returncode == 0
+    with zipfile.ZipFile(workdir / "tagged.zip") as zf:
+        tra = zf.read("ECRITURES.TRA")
+    (workdir / "tagged.tra").write_bytes(tra)
+    parsed = json.loads(_run("parse", "tagged.tra", cwd=workdir).stdout)
+    assert parsed["header"]["user"] == "batch-42"
+    assert tra.split(b"\r\n")[1:] == (workdir / "plain.tra").read_bytes().split(b"\r\n")[1:]
+    bad = _run("format", "entries.json", "-o", "bad.tra", "--batch-tag", "lot 1", cwd=workdir)
+    assert bad.returncode == 2 and "batch tag" in bad.stderr
+    assert not (workdir / "bad.tra").exists()
 
 
 def test_a_missing_document_fails_the_archive_with_exit_2_and_no_file(workdir: Path):

@@ -1,4 +1,4 @@
-"""The ``tra`` command (CONTRACTS §4): format, archive, lint and parse TRA journal files.
+"""The ``tra`` command (docs/architecture.md §3.3): format, archive, lint and parse TRA journal files.
 
 Exit codes: 0 success; 1 ``lint`` found problems; 2 the input is unusable (every problem on
 stderr, naming the entry, the line and the field; no output file is written). Warnings go to
@@ -21,7 +21,7 @@ from tra_core.domain.errors import EntryProblem, Notice, TraError
 from tra_core.tra.archive import build_archive
 from tra_core.tra.linter import lint_tra
 from tra_core.tra.reader import read_tra
-from tra_core.tra.writer import RenderedTra, TraOptions, render_tra
+from tra_core.tra.writer import RenderedTra, TraOptions, check_batch_tag, render_tra
 
 EXIT_OK, EXIT_LINT, EXIT_INPUT = 0, 1, 2
 
@@ -56,8 +56,15 @@ def _describe_notice(notice: Notice) -> str:
 
 
 def _render(args: argparse.Namespace, entries: list[Entry]) -> RenderedTra:
-    options = TraOptions(format=args.format, encoding=args.encoding)
+    options = TraOptions(format=args.format, encoding=args.encoding, batch_tag=args.batch_tag)
     return render_tra(entries, options)
+
+
+def _batch_tag(text: str) -> str:
+    try:
+        return check_batch_tag(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
@@ -161,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--format", choices=["STD", "ETE"], default="STD", help="TRA format (default STD)")
         sub.add_argument(
             "--encoding", choices=["cp1252", "utf-8"], default="cp1252", help="file encoding (default cp1252)"
+        )
+        sub.add_argument(
+            "--batch-tag",
+            type=_batch_tag,
+            help="an upload batch's id, written in the header's user field as the upload worker does",
         )
 
     fmt = commands.add_parser("format", help="render entries as a TRA file")

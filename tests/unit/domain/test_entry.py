@@ -1,4 +1,4 @@
-"""The entry of CONTRACTS §1: every invalid input gets a clear problem naming entry, line and field."""
+"""The entry (docs/architecture.md §3.1): every invalid input gets a problem naming entry, line, field."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One test per MyUnisoft rule of CONTRACTS §2, with the contract's own examples."""
+"""One test per MyUnisoft rule of docs/architecture.md §3.2, with its own examples."""
 
 from __future__ import annotations
 

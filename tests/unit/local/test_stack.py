@@ -51,4 +51,4 @@ def test_the_command_line_takes_name_value_pairs_and_contract_defaults() -> None
     with pytest.raises(SystemExit, match="NAME=VALUE"):
         _pairs(["novalue"], "--env")
     args = build_parser().parse_args(["stack"])
-    assert (args.api_port, args.emulator_port) == (3000, 8089)  # CONTRACTS §6
+    assert (args.api_port, args.emulator_port) == (3000, 8089)  # docs/architecture.md §7

@@ -1,4 +1,4 @@
-"""The TRA reader (CONTRACTS §4): trimmed fields, CRLF or LF, cp1252 or UTF-8, short lines."""
+"""The TRA reader (docs/architecture.md §3.3): trimmed fields, CRLF or LF, cp1252 or UTF-8, short lines."""
 
 from __future__ import annotations
 

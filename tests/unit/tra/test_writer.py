@@ -1,4 +1,4 @@
-"""The TRA writer (CONTRACTS §3): golden bytes, columns, G lines, ETE, encodings, determinism."""
+"""The TRA writer (docs/architecture.md §3.3): golden bytes, columns, G lines, ETE, encodings, determinism."""
 
 from __future__ import annotations
 

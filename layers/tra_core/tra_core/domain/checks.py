@@ -2,7 +2,7 @@
 
 MyUnisoft refuses an import with one error at a time (``myunisoft-api.md`` §11-12); checking
 first gives the accountant every reason at once, in plain words, and keeps a bad entry from
-costing an upload. Rules (``myunisoft-api.md`` §8-9; ARCHITECTURE §5):
+costing an upload. Rules (``myunisoft-api.md`` §8-9; docs/architecture.md §4):
 
 - every general account exists in the chart and is not closed; every subsidiary code (after the
   3-digit prefix rule) exists among the subsidiary accounts and is not closed;

@@ -1,4 +1,4 @@
-"""The entry the hub sends (CONTRACTS §1), validated once at the boundary.
+"""The entry the hub sends (docs/architecture.md §3.1), validated once at the boundary.
 
 A validated ``Entry`` is always representable in TRA: every rule that would otherwise force the
 writer to cut a code or an amount is checked here, and every problem is reported with the entry,
@@ -45,6 +45,10 @@ _ACCOUNT = re.compile(r"[0-9][A-Za-z0-9]*")
 _CODE = re.compile(r"[A-Za-z0-9]+")
 _SUBSIDIARY = re.compile(r"[A-Za-z0-9._\-/&+]+")
 _MIN_DATE = date(1900, 1, 2)  # 01011900 means "no date" in TRA files
+_SIREN = re.compile(r"[0-9]{9}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}")
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+_BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?")
 
 
 class EntryKind(StrEnum):
@@ -163,6 +167,56 @@ OptionalText = Annotated[str | None, BeforeValidator(_optional_text)]
 OptionalIsoDate = Annotated[date | None, BeforeValidator(_optional_iso_date)]
 
 
+def _compact_upper(value: object) -> object:
+    """IBANs and BICs are written with spaces for people; MyUnisoft stores them without."""
+    return value.replace(" ", "").upper() if isinstance(value, str) else value
+
+
+def _matching(pattern: re.Pattern[str], code: str, message: str) -> AfterValidator:
+    def check(value: str | None) -> str | None:
+        if value is not None and not pattern.fullmatch(value):
+            raise _problem(code, message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _third_party_name(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not 1 <= len(text) <= 100:
+        raise _problem("THIRD_PARTY_NAME_INVALID", "the third party's name must be 1 to 100 characters")
+    return text
+
+
+class ThirdParty(BaseModel):
+    """Who a subsidiary account is, used only when the bridge creates that account in MyUnisoft.
+
+    Business rule (docs/architecture.md §3.1): the name becomes the new account's label; the
+    other details are MyUnisoft's optional "complementary information". It is never written to
+    the TRA file and is ignored when the account already exists.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Annotated[str, BeforeValidator(_third_party_name)]
+    siren: Annotated[OptionalText, _matching(_SIREN, "SIREN_INVALID", "a SIREN is exactly 9 digits")] = None
+    email: Annotated[
+        OptionalText,
+        Field(max_length=254),
+        _matching(_EMAIL, "EMAIL_INVALID", "must be an e-mail address such as compta@example.fr"),
+    ] = None
+    iban: Annotated[
+        str | None,
+        BeforeValidator(_compact_upper),
+        _matching(_IBAN, "IBAN_INVALID", "must be an IBAN such as FR76 3000 6000 0112 3456 7890 189"),
+    ] = None
+    bic: Annotated[
+        str | None,
+        BeforeValidator(_compact_upper),
+        _matching(_BIC, "BIC_INVALID", "must be a BIC of 8 or 11 letters and digits"),
+    ] = None
+
+
 class EntryLine(BaseModel):
     """One line of an entry: an account and exactly one non-zero side."""
 
@@ -173,6 +227,7 @@ class EntryLine(BaseModel):
     label: OptionalText = None
     debit: Amount = Decimal("0.00")
     credit: Amount = Decimal("0.00")
+    third_party: ThirdParty | None = None
 
     @model_validator(mode="after")
     def _one_side_and_subsidiary(self) -> EntryLine:
@@ -199,11 +254,17 @@ class EntryLine(BaseModel):
                 "SUBSIDIARY_TOO_LONG",
                 f"subsidiary code {code!r} has more than {ACCOUNT_WIDTH} characters: TRA cannot hold it",
             )
+        if self.third_party is not None and code is None:
+            raise _problem(
+                "THIRD_PARTY_NOT_ALLOWED",
+                f"account {self.account} is not a subsidiary account: a third party describes only "
+                "a supplier, customer, employee or partner account",
+            )
         return self
 
     @property
     def is_subsidiary(self) -> bool:
-        """Whether MyUnisoft treats this line as a subsidiary (auxiliary) line (CONTRACTS §2.2)."""
+        """Whether MyUnisoft treats this line as a subsidiary line (docs/architecture.md §3.2 rule 2)."""
         return is_subsidiary_account(self.account, self.subsidiary)
 
     @property
@@ -273,7 +334,7 @@ class Entry(BaseModel):
 
     @property
     def effective_piece_type(self) -> str:
-        """TYPE PIECE: ``piece_type`` when given, else the default of CONTRACTS §1.
+        """TYPE PIECE: ``piece_type`` when given, else the default of docs/architecture.md §3.1.
 
         Business rule: purchase ``FF`` (``AF`` when the first 401 line is a debit), sale
         ``FC`` (``AC`` when the first 411 line is a credit), expense report ``OD``, bank
@@ -373,7 +434,7 @@ def validate_entry(raw: object, index: int | None = None) -> tuple[Entry | None,
 
 
 def parse_entries(raw: object) -> tuple[list[Entry], list[EntryProblem]]:
-    """Validate one entry or a list of entries (CONTRACTS §1).
+    """Validate one entry or a list of entries (docs/architecture.md §3.1).
 
     Every entry is checked and every problem is returned, so the hub can fix them all at once.
     Two entries with the same ``entry_id`` and ``version`` in one input are a problem too.

@@ -1,8 +1,9 @@
 """Reference data of one client file: chart of accounts, subsidiaries, journals, fiscal years.
 
-Shapes follow CONTRACTS §6 (``GET /files/{file_id}/references``). The classification of accounts
-into general and subsidiary ones applies MyUnisoft's rule (CONTRACTS §2.2): every 401*/411*
-account is a subsidiary account, 401000 included.
+Shapes follow the API's answer (docs/architecture.md §3.4, ``GET /files/{file_id}/references``).
+The classification of accounts into general and subsidiary ones applies MyUnisoft's rule
+(docs/architecture.md §3.2 rule 2): every 401*/411* account is a subsidiary account, 401000
+included.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""MyUnisoft's rules, as small pure functions (CONTRACTS §2).
+"""MyUnisoft's rules, as small pure functions (docs/architecture.md §3.2).
 
 Sources: MyUnisoft's account model (``myunisoft-api.md`` §7.1: every 401*/411* account is an
 auxiliary account), Qonto's TRA guide for MyUnisoft (35-character labels, ``401EDF`` codes) and

@@ -1,6 +1,6 @@
 """Text rules for TRA fields: encodable characters and fixed widths.
 
-MyUnisoft reads labels of at most 35 characters (CONTRACTS §2 rule 1; ``tra-format.md`` §4.1,
+MyUnisoft reads labels of at most 35 characters (docs/architecture.md §3.2 rule 1; ``tra-format.md`` §4.1,
 LIBELLE a35). The TRA file is Windows-1252 by default (``tra-format.md`` §5bis): characters it
 cannot hold are transliterated (``ł`` → ``l``), or removed when there is no equivalent (emoji).
 Control characters always become spaces, because a CR or LF would break the fixed-width record.

@@ -3,7 +3,7 @@
 from tra_core.tra.archive import build_archive, plan_attachment_names
 from tra_core.tra.linter import LintProblem, lint_tra
 from tra_core.tra.reader import TraFile, TraHeader, TraLine, read_tra
-from tra_core.tra.writer import HeaderInfo, RenderedTra, TraOptions, render_tra
+from tra_core.tra.writer import HeaderInfo, RenderedTra, TraOptions, check_batch_tag, render_tra
 
 __all__ = [
     "HeaderInfo",
@@ -14,6 +14,7 @@ __all__ = [
     "TraLine",
     "TraOptions",
     "build_archive",
+    "check_batch_tag",
     "lint_tra",
     "plan_attachment_names",
     "read_tra",

@@ -1,6 +1,6 @@
 """The TRA linter: what would make MyUnisoft or Cegid refuse (or misread) a journal file.
 
-Checks (CONTRACTS §3-4; ``tra-format.md`` §1-5bis; Cegid spec v011 pp. 2-3, 9-10, 39-41, 49):
+Checks (docs/architecture.md §3.3; ``tra-format.md`` §1-5bis; Cegid spec v011 pp. 2-3, 9-10, 39-41, 49):
 columns (record widths, fields that must be blank or filled), dates (``JJMMAAAA``), amounts
 (decimal comma, right-aligned, non-negative), codes (TYPE PIECE, TYPE CPTE, SENS, TYPE ECRITURE,
 CODEMONTANT), balance per piece (journal + date + NUMEROPIECE, or REFINTERNE when NUMEROPIECE is
@@ -201,6 +201,10 @@ class _Lint:
                 "CURRENCY_MISSING",
                 "a foreign-currency line (amount code D..) needs a currency",
             )
+        self.extended_fields(number)
+
+    def extended_fields(self, number: int) -> None:
+        """An ETE movement line reaches at least ETATLETTRAGE (column 1023)."""
         width = len(self.tra.raw_lines[number - 1])
         if self.format == "ETE" and width < ETE_WIDTH:
             self.add(

@@ -1,6 +1,6 @@
 """The TRA reader: any TRA journal file in, trimmed fields out; never raises on content.
 
-Reading rules (CONTRACTS §4; ``tra-format.md`` §1, §5bis): lines end in CRLF or LF (a missing
+Reading rules (docs/architecture.md §3.3; ``tra-format.md`` §1, §5bis): lines end in CRLF or LF (a missing
 final newline is fine); the text is UTF-8 when it decodes as such, else Windows-1252 (a BOM is
 dropped); every field is trimmed, because writers disagree on alignment; a line shorter than
 its record reads its missing trailing columns as blanks (real files stop G lines after the file
@@ -146,7 +146,7 @@ class TraLine(NamedTuple):
         return parse_tra_amount(self.amount_text)
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON view printed by ``tra parse`` (CONTRACTS §4)."""
+        """The JSON view printed by ``tra parse`` (docs/architecture.md §3.3)."""
         accounting_date = self.accounting_date
         due = self.due
         amount = self.amount
@@ -323,7 +323,7 @@ def _no_gc_pauses() -> Iterator[None]:
 
 
 def read_tra(data: bytes) -> TraFile:
-    """Read a TRA journal file (CONTRACTS §4). Never raises on content: the linter judges it.
+    """Read a TRA journal file (docs/architecture.md §3.3). Never raises on content: the linter judges it.
 
     The first line is the header when it starts with ``***`` and a product or origin code;
     other ``***`` lines are parameter records; blank lines are skipped; everything else is a

@@ -1,6 +1,6 @@
 """The TRA writer: validated entries in, Windows-1252 (or UTF-8) bytes out.
 
-Layout (CONTRACTS §3; ``tra-format.md`` §2, §4, §5; Cegid spec v011 pp. 9-10, 39-46, 49):
+Layout (docs/architecture.md §3.3; ``tra-format.md`` §2, §4, §5; Cegid spec v011 pp. 9-10, 39-46, 49):
 
 - a journal header ``***S5EXPJRL`` + ``STD`` (or ``ETE``), version ``011``, sous-version ``001``;
 - one movement line per entry line, 222 characters (``STD``) or 1023 (``ETE``, through
@@ -68,6 +68,23 @@ class HeaderInfo:
     company_name: str = ""
 
 
+BATCH_TAG_WIDTH = 35
+"""A batch tag fills the header's UTILISATEUR field (column 54, 35 characters)."""
+
+_BATCH_TAG = re.compile(rf"[A-Za-z0-9._:-]{{1,{BATCH_TAG_WIDTH}}}")
+
+
+def check_batch_tag(tag: str) -> str:
+    """Return ``tag`` when it can be a batch tag, else raise ``ValueError``.
+
+    A tag is 1-35 characters of ``A-Z a-z 0-9 . _ : -``: it is written as is (never cut, never
+    transliterated), so two different tags always give two different files.
+    """
+    if not _BATCH_TAG.fullmatch(tag):
+        raise ValueError(f"batch tag {tag!r} must be 1-{BATCH_TAG_WIDTH} characters of A-Z a-z 0-9 . _ : -")
+    return tag
+
+
 @dataclass(frozen=True, slots=True)
 class TraOptions:
     """How to render entries.
@@ -77,6 +94,11 @@ class TraOptions:
     (the spec's "system date"); by default each entry's own date, to stay deterministic. The VAT
     codes fill the ETE #1 fields the spec marks mandatory for invoices (REGIMETVA, TVA, TPF: "same
     codification as CODE (REG)").
+
+    ``batch_tag`` (the upload batch's id) is written in the header's UTILISATEUR field, so two
+    batches of identical entries never share an MD5 while a batch re-rendered with its own tag
+    gives the same bytes (assumption T16 of docs/myunisoft-assumptions.md). It replaces
+    ``header.user``; setting both is an error. ``None`` (the default) leaves the file as before.
     """
 
     format: TraFormat = "STD"
@@ -89,6 +111,13 @@ class TraOptions:
     vat_code: str = "FRA"
     parafiscal_code: str = "FRA"
     tra_name: str = DEFAULT_TRA_NAME
+    batch_tag: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.batch_tag is not None:
+            check_batch_tag(self.batch_tag)
+            if self.header.user:
+                raise ValueError("a batch tag takes the header's user field: give one or the other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +140,13 @@ def _ddmmyyyy(day: date) -> str:
 
 
 def render_header(options: TraOptions) -> str:
-    """The ``***`` journal header (``tra-format.md`` §2), 149 characters."""
+    """The ``***`` journal header (``tra-format.md`` §2), 149 characters.
+
+    UTILISATEUR (column 54) holds the batch tag when there is one, else ``header.user``.
+    """
     info = options.header
     stamp = info.created_at.strftime("%d%m%Y%H%M") if info.created_at else ""
-    user = fit_encoding(info.user, options.encoding)[:35]
+    user = options.batch_tag or fit_encoding(info.user, options.encoding)[:35]
     company = fit_encoding(info.company_name, options.encoding)[:35]
     return (
         f"***S5{info.origin}JRL{options.format}   {NO_DATE}{NO_DATE}011"
@@ -146,7 +178,7 @@ class _Renderer:
         return text
 
     def _placement(self, account: str, subsidiary: str | None) -> tuple[str, str, str]:
-        """(GENERAL, TYPE CPTE, AUXILIAIRE) of a line, after MyUnisoft's rules (CONTRACTS §2)."""
+        """(GENERAL, TYPE CPTE, AUXILIAIRE) of a line, after MyUnisoft's rules (docs/architecture.md §3.2)."""
         key = (account, subsidiary)
         placement = self._placements.get(key)
         if placement is None:
@@ -227,7 +259,7 @@ class _Renderer:
 
 
 def render_tra(entries: Sequence[Entry], options: TraOptions | None = None) -> RenderedTra:
-    """Render validated entries as one TRA journal file (CONTRACTS §3).
+    """Render validated entries as one TRA journal file (docs/architecture.md §3.3).
 
     Entries are numbered 1, 2, ... in NUMEROPIECE, in the given order. Returns the text, the
     encoded bytes (no BOM), the warnings (labels cut to 35 characters, transliterated text) and
