@@ -1,4 +1,4 @@
-"""A faithful local emulator of the MyUnisoft "API Partenaires" (CONTRACTS §5).
+"""A faithful local emulator of the MyUnisoft "API Partenaires" (``docs/architecture.md`` §3.5).
 
 It serves the routes the bridge uses under ``/api/v1/...`` with the behaviours of
 ``myunisoft-api.md`` §14 (secret and key checks, activation, route allow-lists, ``society-id``

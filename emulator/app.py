@@ -1,4 +1,4 @@
-"""The emulator as a WSGI application (CONTRACTS §5; behaviours of ``myunisoft-api.md`` §14).
+"""The emulator as a WSGI application (``docs/architecture.md`` §3.5; behaviours of ``myunisoft-api.md`` §14).
 
 Pipeline of an ``/api/...`` call, in MyUnisoft's order: maintenance switch; third-party secret
 (``ERR-SECRET-HEADER-NOT-SET``, ``ERR-INVALID-SECRET``); ``Authorization: Bearer``
@@ -26,8 +26,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from emulator import shapes
+from emulator.account_upsert import find_or_create, parse_upsert
 from emulator.clock import Clock, SystemClock
-from emulator.config import EmulatorConfig, as_dict, from_dict
+from emulator.config import EmulatorConfig, from_dict
+from emulator.control import handle_control
 from emulator.errors import ApiError, ConnectionDropped, api_error
 from emulator.fixtures import (
     ALL_ROUTES,
@@ -40,7 +42,8 @@ from emulator.fixtures import (
     generated_dossiers,
     load_fixtures,
 )
-from emulator.tra_import import create_accounts, open_archive, tra_md5, validate_import
+from emulator.mad_entries import Ledger, export_entries, parse_export_query
+from emulator.tra_import import ImportOutcome, create_accounts, open_archive, tra_md5, validate_import
 
 StartResponse = Callable[..., Any]
 _TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]+")
@@ -97,6 +100,7 @@ class Fault:
     message: str | None = None
     delay_s: float | None = None
     drop: str | None = None  # "after" (the call is processed, its answer lost) or "before"
+    lose: bool | None = None  # answer success without doing anything (a lost import)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Fault:
@@ -116,11 +120,12 @@ class Fault:
             message=data.get("message"),
             delay_s=float(data["delay_s"]) if data.get("delay_s") is not None else None,
             drop=drop,
+            lose=True if data.get("lose") else None,
         )
         if fault.status is None and fault.code is not None:
             fault.status = 500
-        if fault.status is None and fault.delay_s is None and fault.drop is None:
-            raise ValueError("a fault needs status, code, delay_s or drop")
+        if fault.status is None and fault.delay_s is None and fault.drop is None and not fault.lose:
+            raise ValueError("a fault needs status, code, delay_s, drop or lose")
         return fault
 
     def as_json(self) -> dict[str, Any]:
@@ -184,6 +189,7 @@ class EmulatorApp:
             _Route("get", "/api/v1/mad/accounts", self._mad_accounts, "dossier"),
             _Route("get", "/api/v1/mad/journals", self._mad_journals, "dossier"),
             _Route("get", "/api/v1/mad/exercices", self._mad_exercices, "dossier"),
+            _Route("get", "/api/v1/mad/entries", self._mad_entries, "dossier"),
         ]
         self.reset()
 
@@ -195,6 +201,8 @@ class EmulatorApp:
             self.data = self.fixtures.copy()
             self.keys = {k.token: KeyState(k, activated=k.activated) for k in self.data.keys}
             self.imports: list[dict[str, Any]] = []
+            self.ledger = Ledger()
+            self.hidden: set[tuple[str, int]] = set()  # (token, society_id) hidden from that key
             self.hashes: dict[tuple[str, int], dict[str, float]] = {}
             self.windows: dict[str, _Window] = {}
             self.in_flight: Counter[tuple[str, str]] = Counter()
@@ -215,6 +223,14 @@ class EmulatorApp:
     def add_fault(self, fault: Fault) -> None:
         with self._lock:
             self.faults.append(fault)
+
+    def set_visibility(self, token: str, society_id: int, visible: bool) -> None:
+        """Hide a dossier from one key (its list omits it, its dossier routes answer ``DROIT1``)."""
+        with self._lock:
+            if visible:
+                self.hidden.discard((token, society_id))
+            else:
+                self.hidden.add((token, society_id))
 
     # -- WSGI ----------------------------------------------------------------------------------
 
@@ -439,6 +455,8 @@ class EmulatorApp:
                     if fault.message
                     else api_error(code, fault.status)
                 )
+            if fault.lose:
+                return Response(200, {"status": "success"})
         result = route.handler(request, context)
         response = result if isinstance(result, Response) else Response(200, result)
         if fault is not None and fault.drop == "after":
@@ -457,7 +475,11 @@ class EmulatorApp:
         if not raw.strip().isdigit():
             raise api_error("SOCIETE16")
         dossier = self.data.dossier(int(raw))
-        if dossier is None or dossier.schema_id != key.fixture.schema_id:
+        if (
+            dossier is None
+            or dossier.schema_id != key.fixture.schema_id
+            or (key.fixture.token, dossier.society_id) in self.hidden
+        ):
             raise api_error(config.foreign_society_code, config.foreign_society_status)
         return dossier
 
@@ -472,6 +494,8 @@ class EmulatorApp:
             own = self.data.dossier(fixture.society_id or -1)
             if own is None:
                 raise ApiError("ERR-FOLDER-NOT-FOUND", 404, "No active dossier is linked to this token.")
+            if (fixture.token, own.society_id) in self.hidden:
+                raise api_error(self.config.foreign_society_code, self.config.foreign_society_status)
             if not self.config.api_key_ignores_society_id:
                 named = request.headers.get("society-id")
                 if named and named.strip() != str(own.society_id):
@@ -510,7 +534,13 @@ class EmulatorApp:
         }
 
     def _firm_dossiers(self, key: KeyState) -> list[Dossier]:
-        return [d for d in self.data.dossiers if d.schema_id == key.fixture.schema_id]
+        """The dossiers of the key's firm that are not hidden from the key."""
+        token = key.fixture.token
+        return [
+            d
+            for d in self.data.dossiers
+            if d.schema_id == key.fixture.schema_id and (token, d.society_id) not in self.hidden
+        ]
 
     def _society(self, request: Request, context: _Context) -> Any:
         firm_name = self.data.firms.get(context.key.fixture.schema_id, "")
@@ -610,19 +640,9 @@ class EmulatorApp:
 
     def _account_find_or_create(self, request: Request, context: _Context) -> Any:
         dossier = self._dossier(context)
-        body = request.json()
-        if not isinstance(body, dict) or not str(body.get("account_number", "")).strip():
-            raise api_error("GBL10")
-        number = str(body["account_number"]).strip()
-        if len(number) > 20:
-            raise ApiError("COMPTE7", 400, "Le numéro de compte ne peut dépasser 20 caractères")
-        if number[0] not in "123456789":
-            raise ApiError("COMPTE6", 400, "Le numéro de compte doit commencer par un chiffre de 1 à 9")
+        upsert = parse_upsert(request.json())
         with self._lock:
-            account = dossier.account(number)
-            if account is None:
-                created = create_accounts(dossier, {number: str(body.get("label") or number)})
-                account = created[0]
+            account = find_or_create(dossier, upsert)
         return shapes.account_created(account)
 
     def _diaries(self, request: Request, context: _Context) -> Any:
@@ -666,7 +686,19 @@ class EmulatorApp:
         years = sorted(self._dossier(context).fiscal_years, key=lambda y: y.start, reverse=True)
         return [shapes.mad_exercice(y) for y in years]
 
+    def _mad_entries(self, request: Request, context: _Context) -> Any:
+        dossier = self._dossier(context)
+        query = parse_export_query(request.query, dossier)
+        origin = request.url.split("/api/", 1)[0]
+        with self._lock:
+            return export_entries(self.ledger, dossier, query, origin, self.config.mad_reference_field)
+
+    def _duplicate_of(self, hash_key: tuple[str, int], md5: str) -> float | None:
+        with self._lock:
+            return self.hashes.get(hash_key, {}).get(md5)
+
     def _tra_partial(self, request: Request, context: _Context) -> Any:
+        """Import a TRA+PJ zip; a partial commit that left entries out answers the first one's error."""
         dossier = self._dossier(context)
         config = self.config
         hascode = (request.arg("HascodeVerif") or "").lower() in _TRUE
@@ -675,8 +707,7 @@ class EmulatorApp:
         md5 = tra_md5(archive.tra_bytes)
         scope_id = dossier.society_id if config.duplicate_scope == "dossier" else dossier.schema_id
         hash_key = (config.duplicate_scope, scope_id)
-        with self._lock:
-            previous = self.hashes.get(hash_key, {}).get(md5)
+        previous = self._duplicate_of(hash_key, md5)
         if hascode and previous is not None:
             moment = datetime.fromtimestamp(previous, UTC)
             raise ApiError(
@@ -687,30 +718,46 @@ class EmulatorApp:
             )
         outcome = validate_import(archive.tra_bytes, archive.names, dossier, config, mandatory_docs=mandatory)
         with self._lock:
-            previous = self.hashes.get(hash_key, {}).get(md5)
-            if hascode and previous is not None:  # a concurrent copy of the same file won the race
+            if hascode and self._duplicate_of(hash_key, md5) is not None:  # a concurrent copy won the race
                 raise api_error("IMPORT6")
-            now = self.clock.now()
-            self.hashes.setdefault(hash_key, {})[md5] = now
-            create_accounts(dossier, outcome.created_accounts)
-            self.imports.append(
-                {
-                    "society_id": dossier.society_id,
-                    "md5": md5,
-                    "tra": outcome.tra_text,
-                    "attachments": [n for n in archive.names if n != archive.tra_name],
-                    "imported_at": _iso(now),
-                    "tra_name": archive.tra_name,
-                    "linked_attachments": outcome.linked_attachments,
-                    "entries": [line.as_dict() for line in outcome.lines],
-                    "created_accounts": sorted(outcome.created_accounts),
-                    "rejected": outcome.rejected,
-                    "hascode_verif": hascode,
-                    "mandatory_docs": mandatory,
-                    "request_id": request.request_id,
-                }
-            )
+            self.hashes.setdefault(hash_key, {})[md5] = self.clock.now()
+            self._record_import(request, dossier, archive, outcome, hascode=hascode, mandatory=mandatory)
+        if outcome.rejected:
+            first = outcome.rejected[0]
+            raise ApiError(str(first["code"]), 400, str(first["message"]))
         return {"status": "success"}
+
+    def _record_import(
+        self,
+        request: Request,
+        dossier: Dossier,
+        archive: Any,
+        outcome: ImportOutcome,
+        *,
+        hascode: bool,
+        mandatory: bool,
+    ) -> None:
+        """Create the accounts, book the entries (for the export) and keep the inspection record."""
+        create_accounts(dossier, outcome.created_accounts)
+        booked = self.ledger.book(dossier.society_id, outcome.accepted, outcome.md5)
+        self.imports.append(
+            {
+                "society_id": dossier.society_id,
+                "md5": outcome.md5,
+                "tra": outcome.tra_text,
+                "attachments": [n for n in archive.names if n != archive.tra_name],
+                "imported_at": _iso(self.clock.now()),
+                "tra_name": archive.tra_name,
+                "linked_attachments": outcome.linked_attachments,
+                "entries": [line.as_dict() for line in outcome.lines],
+                "entry_ids": [entry.producer_id for entry in booked],
+                "created_accounts": sorted(outcome.created_accounts),
+                "rejected": outcome.rejected,
+                "hascode_verif": hascode,
+                "mandatory_docs": mandatory,
+                "request_id": request.request_id,
+            }
+        )
 
     def _legacy_login(self, request: Request) -> Response:
         body = request.json()
@@ -733,77 +780,19 @@ class EmulatorApp:
 
     # -- control routes ------------------------------------------------------------------------
 
-    def _control(self, request: Request) -> Response:  # noqa: C901 - one flat table of routes
-        method, parts = request.method, request.path.strip("/").split("/")[1:]
+    def _control(self, request: Request) -> Response:
+        parts = request.path.strip("/").split("/")[1:]
         try:
             body = json.loads(request.body) if request.body else {}
         except (json.JSONDecodeError, UnicodeDecodeError):
             return Response(400, {"error": {"code": "BAD_JSON", "message": "the body is not JSON"}})
         with self._lock:
-            if (
-                method == "POST"
-                and len(parts) == 3
-                and parts[0] == "keys"
-                and parts[2] in ("revoke", "restore")
-            ):
-                state = self.keys.get(parts[1])
-                if state is None:
-                    return Response(404, {"error": {"code": "UNKNOWN_KEY", "message": "no such key"}})
-                state.revoked = parts[2] == "revoke"
-                return Response(200, {"token": parts[1], "revoked": state.revoked})
-            if parts == ["keys"] and method == "GET":
-                return Response(200, [self._key_json(s) for s in self.keys.values()])
-            if parts == ["faults"]:
-                if method == "POST":
-                    try:
-                        faults = [Fault.from_json(f) for f in (body if isinstance(body, list) else [body])]
-                    except (KeyError, TypeError, ValueError) as exc:
-                        return Response(400, {"error": {"code": "BAD_FAULT", "message": str(exc)}})
-                    self.faults.extend(faults)
-                    return Response(201, {"faults": [f.as_json() for f in self.faults]})
-                if method == "DELETE":
-                    self.faults.clear()
-                return Response(200, {"faults": [f.as_json() for f in self.faults]})
-            if parts == ["imports"] and method == "GET":
-                return Response(200, list(self.imports))
-            if parts == ["requests"] and method == "GET":
-                return Response(200, list(self.requests))
-            if parts == ["reset"] and method == "POST":
-                self.reset()
-                return Response(200, {"status": "reset"})
-            if parts == ["maintenance"] and method == "POST":
-                self.maintenance = bool(body.get("on", True))
-                return Response(200, {"maintenance": self.maintenance})
-            if parts == ["third-party"] and method == "POST":
-                secret = str(
-                    body.get("secret")
-                    or (self.data.third_parties[0].secret if self.data.third_parties else "")
-                )
-                if body.get("connected", False):
-                    self.disconnected.pop(secret, None)
-                else:
-                    self.disconnected[secret] = str(body.get("message") or "")
-                return Response(200, {"connected": secret not in self.disconnected})
-            if parts == ["clock"]:
-                if method == "POST":
-                    mover = getattr(self.clock, "advance", None)
-                    if mover is None:
-                        return Response(
-                            409, {"error": {"code": "REAL_CLOCK", "message": "the clock is real"}}
-                        )
-                    mover(float(body.get("advance", 0)))
-                return Response(200, {"now": self.clock.now()})
-            if parts == ["config"]:
-                if method == "POST":
-                    try:
-                        self.config = from_dict(body, base=self.config)
-                    except (TypeError, ValueError) as exc:
-                        return Response(400, {"error": {"code": "BAD_CONFIG", "message": str(exc)}})
-                return Response(200, as_dict(self.config))
-        return Response(404, {"error": {"code": "ERR-HTTP", "message": "unknown control route"}})
+            status, answer = handle_control(self, request.method, parts, body)
+        return Response(status, answer)
 
     @staticmethod
-    def _key_json(state: KeyState) -> dict[str, Any]:
+    def key_json(state: KeyState) -> dict[str, Any]:
+        """A key as ``GET /_emulator/keys`` shows it (never used as a credential by the emulator)."""
         fixture = state.fixture
         return {
             "token": fixture.token,
@@ -812,6 +801,7 @@ class EmulatorApp:
             "society_id": fixture.society_id,
             "activated": state.activated,
             "revoked": state.revoked,
+            "routes": [{"method": m, "path": p} for m, p in fixture.routes],
         }
 
 

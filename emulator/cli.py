@@ -1,4 +1,4 @@
-"""``myunisoft-emulator``: serve the MyUnisoft emulator (CONTRACTS §5)."""
+"""``myunisoft-emulator``: serve the MyUnisoft emulator (``docs/architecture.md`` §3.5)."""
 
 from __future__ import annotations
 

@@ -67,12 +67,16 @@ class EmulatorConfig:
     attachment_link: Literal["g_line", "reference"] = "g_line"
     #: Where HascodeVerif looks for an earlier import of the same .tra: the dossier or the schema.
     duplicate_scope: Literal["dossier", "schema"] = "dossier"
-    #: "all_or_nothing": one bad entry rejects the file; "partial": good entries are imported.
+    #: "all_or_nothing": one bad entry rejects the file; "partial": the good entries are imported
+    #: and the answer is the first bad entry's error (one error per answer, as MyUnisoft).
     commit_mode: Literal["all_or_nothing", "partial"] = "all_or_nothing"
     #: Refuse files with TRA format problems found by ``tra_core.tra.linter`` (as IMPORT18).
     strict_format: bool = True
     #: Linter codes not treated as format errors (balance is checked separately, as IMPORT13).
     lint_ignore: tuple[str, ...] = ("UNBALANCED",)
+    #: Where the entries export (MAD) shows a movement's REFINTERNE: "invoiceNumber", "freeNumber"
+    #: or "none" (the bridge must match entries without it).
+    mad_reference_field: Literal["invoiceNumber", "freeNumber", "none"] = "invoiceNumber"
     #: The user named in an IMPORT25 message.
     import_user: str = "API PARTENAIRE"
 

@@ -1,7 +1,7 @@
 """The emulator's reference data: third parties, firms (schemas), dossiers, keys.
 
-:func:`demo_fixtures` is the built-in data set of CONTRACTS §5. A fixture file (JSON) can extend
-or replace it::
+:func:`demo_fixtures` is the built-in data set of ``docs/architecture.md`` §3.5. A fixture file
+(JSON) can extend or replace it::
 
     {
       "include_demo": true,                      # start from the demo data (default true)
@@ -47,6 +47,7 @@ ALL_ROUTES: tuple[tuple[str, str], ...] = (
     ("get", "/api/v1/mad/accounts"),
     ("get", "/api/v1/mad/journals"),
     ("get", "/api/v1/mad/exercices"),
+    ("get", "/api/v1/mad/entries"),
 )
 FIRM_ONLY_ROUTES = frozenset({("get", "/api/v1/society/search")})
 
@@ -80,6 +81,9 @@ class Account:
     blocked: bool = False
     counterpart: str | None = None
     third_party: dict[str, Any] | None = None
+    #: Flags of the detailed chart (``intraco``, ``das_2``, ``presta``, ``exoneration``,
+    #: ``btp_autoliquidation``): set by ``POST /api/v1/account``, all false by default.
+    flags: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -318,75 +322,91 @@ def generated_dossiers(schema_id: int, count: int, first_id: int = 10_000) -> li
     ]
 
 
+#: The demo dossiers: (society_id, schema, name, details). Realistic names, places and activity codes.
+_DEMO_DOSSIERS: tuple[tuple[int, int, str, dict[str, Any]], ...] = (
+    (
+        2101,
+        DEMO_FIRM_SCHEMA,
+        "BOULANGERIE MARTIN",
+        {
+            "folder_reference": "BMARTIN",
+            "ape": "1071C",
+            "ape_label": "Boulangerie et boulangerie-pâtisserie",
+            "address_number": "12",
+            "street_name": "DES LILAS",
+            "postal_code": "69003",
+            "city": "LYON",
+            "formule_code": "BUSI",
+            "registration_date": "2012-05-14",
+        },
+    ),
+    (
+        2102,
+        DEMO_FIRM_SCHEMA,
+        "GARAGE DUPONT ET FILS",
+        {
+            "folder_reference": "GDUPONT",
+            "ape": "4520A",
+            "ape_label": "Entretien et réparation de véhicules automobiles légers",
+            "address_number": "4",
+            "road_type": "Avenue",
+            "street_name": "JEAN JAURES",
+            "postal_code": "33000",
+            "city": "BORDEAUX",
+            "registration_date": "2008-09-01",
+        },
+    ),
+    (
+        2103,
+        DEMO_FIRM_SCHEMA,
+        "SCI LES TILLEULS",
+        {
+            "folder_reference": "TILLEULS",
+            "ape": "6820B",
+            "ape_label": "Location de terrains et d'autres biens immobiliers",
+            "legal_form": "SCI",
+            "address_number": "7",
+            "road_type": "Place",
+            "street_name": "DU MARCHE",
+            "postal_code": "35000",
+            "city": "RENNES",
+            "registration_date": "2019-02-20",
+        },
+    ),
+    (
+        3101,
+        OTHER_FIRM_SCHEMA,
+        "ATELIER BERNARD",
+        {
+            "folder_reference": "ABERNARD",
+            "ape": "3109B",
+            "ape_label": "Fabrication d'autres meubles",
+            "city": "NANCY",
+            "postal_code": "54000",
+            "street_name": "STANISLAS",
+            "address_number": "2",
+            "member_id": 2,
+        },
+    ),
+    (
+        3102,
+        OTHER_FIRM_SCHEMA,
+        "ANCIENNE SOCIETE (INACTIVE)",
+        {
+            "folder_reference": "INACTIF",
+            "active": False,
+            "city": "NANCY",
+            "postal_code": "54000",
+            "member_id": 2,
+        },
+    ),
+)
+
+
 def demo_fixtures() -> Fixtures:
-    """The built-in data of CONTRACTS §5."""
+    """The built-in data of ``docs/architecture.md`` §3.5 (``docs/myunisoft-assumptions.md`` E13)."""
     dossiers = [
-        standard_dossier(
-            2101,
-            DEMO_FIRM_SCHEMA,
-            "BOULANGERIE MARTIN",
-            folder_reference="BMARTIN",
-            ape="1071C",
-            ape_label="Boulangerie et boulangerie-pâtisserie",
-            address_number="12",
-            street_name="DES LILAS",
-            postal_code="69003",
-            city="LYON",
-            formule_code="BUSI",
-            registration_date="2012-05-14",
-        ),
-        standard_dossier(
-            2102,
-            DEMO_FIRM_SCHEMA,
-            "GARAGE DUPONT ET FILS",
-            folder_reference="GDUPONT",
-            ape="4520A",
-            ape_label="Entretien et réparation de véhicules automobiles légers",
-            address_number="4",
-            road_type="Avenue",
-            street_name="JEAN JAURES",
-            postal_code="33000",
-            city="BORDEAUX",
-            registration_date="2008-09-01",
-        ),
-        standard_dossier(
-            2103,
-            DEMO_FIRM_SCHEMA,
-            "SCI LES TILLEULS",
-            folder_reference="TILLEULS",
-            ape="6820B",
-            ape_label="Location de terrains et d'autres biens immobiliers",
-            legal_form="SCI",
-            address_number="7",
-            road_type="Place",
-            street_name="DU MARCHE",
-            postal_code="35000",
-            city="RENNES",
-            registration_date="2019-02-20",
-        ),
-        standard_dossier(
-            3101,
-            OTHER_FIRM_SCHEMA,
-            "ATELIER BERNARD",
-            folder_reference="ABERNARD",
-            ape="3109B",
-            ape_label="Fabrication d'autres meubles",
-            city="NANCY",
-            postal_code="54000",
-            street_name="STANISLAS",
-            address_number="2",
-            member_id=2,
-        ),
-        standard_dossier(
-            3102,
-            OTHER_FIRM_SCHEMA,
-            "ANCIENNE SOCIETE (INACTIVE)",
-            folder_reference="INACTIF",
-            active=False,
-            city="NANCY",
-            postal_code="54000",
-            member_id=2,
-        ),
+        standard_dossier(sid, schema, name, **details) for sid, schema, name, details in _DEMO_DOSSIERS
     ]
     return Fixtures(
         third_parties=[ThirdParty(DEMO_SECRET, DEMO_THIRD_PARTY_ID, "myunisoft-bridge demo")],

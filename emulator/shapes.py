@@ -200,6 +200,12 @@ def _counterpart(dossier: Dossier, account: Account) -> Account | None:
     return dossier.account(account.counterpart) if account.counterpart else None
 
 
+def _flags(account: Account) -> dict[str, bool]:
+    """The chart's flags, in the detailed answer's order (false unless the upsert set them)."""
+    names = ("intraco", "btp_autoliquidation", "presta", "exoneration", "das_2")
+    return {name: bool(account.flags.get(name, False)) for name in names}
+
+
 def _detailed_info(account: Account) -> dict[str, Any]:
     info: dict[str, Any] = dict.fromkeys(_DETAILED_INFO_KEYS)
     info["iban_list"] = []
@@ -222,11 +228,7 @@ def account_detailed(dossier: Dossier, account: Account, *, row_number: int | No
             "solde": 0,
             "sens": "",
             "comment": "",
-            "intraco": False,
-            "btp_autoliquidation": False,
-            "presta": False,
-            "exoneration": False,
-            "das_2": False,
+            **_flags(account),
             "closed": account.closed,
             "blocked": account.blocked,
             "vat_param": None,
@@ -283,19 +285,20 @@ def account_simplified(dossier: Dossier, account: Account) -> dict[str, Any]:
 def account_v2(dossier: Dossier, account: Account, flags: set[str]) -> dict[str, Any]:
     """One account of ``/account/v2``; ``flags`` among details, compta, vat, counterpart, quantity."""
     counterpart = _counterpart(dossier, account)
+    chart_flags = _flags(account)
     body: dict[str, Any] = {
-        "das_2": False,
+        "das_2": chart_flags["das_2"],
         "label": account.label,
         "closed": account.closed,
         "id_tva": None,
-        "presta": False,
+        "presta": chart_flags["presta"],
         "comment": None,
-        "intraco": False,
+        "intraco": chart_flags["intraco"],
         "account_id": account.account_id,
-        "exoneration": False,
+        "exoneration": chart_flags["exoneration"],
         "param_vat_id": None,
         "account_number": account.number,
-        "btp_autoliquidation": False,
+        "btp_autoliquidation": chart_flags["btp_autoliquidation"],
         "correspondance_label": counterpart.label if counterpart else None,
         "id_compte_contrepart": counterpart.account_id if counterpart else None,
         "correspondance_no_compte": counterpart.number if counterpart else None,

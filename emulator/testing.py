@@ -50,7 +50,7 @@ def zip_members(members: dict[str, bytes]) -> bytes:
 
 
 def render_entries(entries: list[dict[str, Any]]) -> RenderedTra:
-    """Render hub entries (CONTRACTS §1) with the bridge's own TRA writer; invalid entries raise."""
+    """Render hub entries (``docs/architecture.md`` §3.1) with the bridge's TRA writer; bad entries raise."""
     parsed, problems = parse_entries(entries)
     if problems:
         raise ValueError("; ".join(str(p) for p in problems))

@@ -15,6 +15,9 @@ Steps, each failing with MyUnisoft's business code (``myunisoft-api.md`` §11, �
 6. the file balances (``IMPORT13``);
 7. attachments named by ``G`` lines are in the zip: else, with ``mandatory_docs=1``, ``IMPORT26``.
 
+With ``commit_mode="partial"`` steps 5–7 run per entry: the valid entries are kept and the others
+reported (the app answers the first one's error; ``docs/myunisoft-assumptions.md`` E10).
+
 The TRA is read with ``tra_core.tra.reader`` (the bridge's own reader, never a second parser).
 """
 
@@ -36,16 +39,35 @@ from tra_core.tra.reader import TraLine, read_tra
 
 
 @dataclass
+class AcceptedEntry:
+    """One entry of the file that MyUnisoft keeps: its lines (``G`` lines included) and documents."""
+
+    lines: list[TraLine]
+    attachments: list[str]
+
+    @property
+    def movements(self) -> list[TraLine]:
+        return [line for line in self.lines if not line.is_document]
+
+
+@dataclass
 class ImportOutcome:
-    """What an accepted import did: the lines kept, the attachments linked, the accounts created."""
+    """What an accepted import did: the entries kept, the attachments linked, the accounts created.
+
+    ``rejected`` lists the entries a partial commit left out (``{"line", "code", "message"}``).
+    """
 
     md5: str
     tra_text: str
     zip_names: list[str]
-    lines: list[TraLine]
+    accepted: list[AcceptedEntry]
     linked_attachments: list[str]
     created_accounts: dict[str, str] = field(default_factory=dict)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[TraLine]:
+        return [line for entry in self.accepted for line in entry.lines]
 
 
 @dataclass
@@ -138,18 +160,28 @@ class _Validator:
         if year.closed:
             raise api_error("ECR9")
 
-    def _attachment(self, name: str) -> None:
+    def _attachment(self, name: str) -> str | None:
         match = name if name in self.zip_names else None
         if match is None:
             lowered = {n.lower(): n for n in self.zip_names}
             match = lowered.get(name.lower())
-        if match is not None:
-            self.linked.append(match)
-        elif self.mandatory_docs:
+        if match is None and self.mandatory_docs:
             raise api_error("IMPORT26", name=name)
+        return match
 
-    def entry(self, lines: list[TraLine]) -> None:
-        """Validate one entry (raises :class:`ApiError`)."""
+    def _documents(self, lines: list[TraLine], movements: list[TraLine]) -> list[str]:
+        if self.config.attachment_link == "g_line":
+            found = [self._attachment(line.document) for line in lines if line.is_document and line.document]
+            return [name for name in found if name is not None]
+        references = {line.reference for line in movements if line.reference}
+        return [
+            name
+            for name in self.zip_names
+            if name.rsplit(".", 1)[0] in references and not name.lower().endswith(".tra")
+        ]
+
+    def entry(self, lines: list[TraLine]) -> AcceptedEntry:
+        """Validate one entry (raises :class:`ApiError`); the entry with its linked documents."""
         movements = [line for line in lines if not line.is_document]
         for line in movements:
             self._journal(line.journal)
@@ -157,16 +189,9 @@ class _Validator:
             self._account(line.general, line.label, auxiliary=False)
             if line.account_type == "X" and line.auxiliary:
                 self._account(line.auxiliary, line.label, auxiliary=True)
-        if self.config.attachment_link == "g_line":
-            for line in lines:
-                if line.is_document and line.document:
-                    self._attachment(line.document)
-        else:
-            references = {line.reference for line in movements if line.reference}
-            for name in self.zip_names:
-                stem = name.rsplit(".", 1)[0]
-                if stem in references and not name.lower().endswith(".tra"):
-                    self.linked.append(name)
+        documents = self._documents(lines, movements)
+        self.linked.extend(documents)
+        return AcceptedEntry(lines, documents)
 
 
 def _balance(lines: Iterable[TraLine]) -> Decimal:
@@ -195,38 +220,51 @@ def _first_format_problem(tra_bytes: bytes, config: EmulatorConfig) -> ApiError 
     return None
 
 
+def _partial_commit(
+    entries: list[list[TraLine]], validator: _Validator
+) -> tuple[list[AcceptedEntry], list[dict[str, Any]]]:
+    """Each entry on its own: the valid ones kept, the others listed with their first error."""
+    accepted: list[AcceptedEntry] = []
+    rejected: list[dict[str, Any]] = []
+    for lines in entries:
+        alone = _Validator(validator.dossier, validator.config, validator.zip_names, validator.mandatory_docs)
+        try:
+            entry = alone.entry(lines)
+            if _balance(lines) != 0:
+                raise api_error("IMPORT13")
+        except ApiError as error:
+            rejected.append({"line": lines[0].number, "code": error.code, "message": error.text()})
+            continue
+        validator.to_create.update(alone.to_create)
+        validator.linked.extend(entry.attachments)
+        accepted.append(entry)
+    return accepted, rejected
+
+
 def validate_import(
     tra_bytes: bytes, zip_names: list[str], dossier: Dossier, config: EmulatorConfig, *, mandatory_docs: bool
 ) -> ImportOutcome:
-    """Steps 4–7 (the duplicate check is the caller's, under its lock). Raises :class:`ApiError`."""
+    """Steps 4–7 (the duplicate check is the caller's, under its lock). Raises :class:`ApiError`.
+
+    All or nothing: the first error refuses the file. Partial commit: the valid entries are kept
+    and the others listed in ``rejected`` (the caller answers the first of them); a file with no
+    valid entry is refused with the first error.
+    """
     problem = _first_format_problem(tra_bytes, config)
     if problem is not None:
         raise problem
     tra = read_tra(tra_bytes)
     if not [line for line in tra.lines if not line.is_document]:
         raise api_error("IMPORT14")
-    kept: list[TraLine] = []
-    rejected: list[dict[str, Any]] = []
     validator = _Validator(dossier, config, zip_names, mandatory_docs)
-    for entry in _entries(tra.lines):
-        if config.commit_mode == "all_or_nothing":
-            validator.entry(entry)
-            kept.extend(entry)
-            continue
-        try:
-            entry_validator = _Validator(dossier, config, zip_names, mandatory_docs)
-            entry_validator.entry(entry)
-            if _balance(entry) != 0:
-                raise api_error("IMPORT13")
-        except ApiError as error:
-            rejected.append({"line": entry[0].number, "code": error.code, "message": error.text()})
-            continue
-        validator.to_create.update(entry_validator.to_create)
-        validator.linked.extend(entry_validator.linked)
-        kept.extend(entry)
-    if config.commit_mode == "all_or_nothing" and _balance(kept) != 0:
-        raise api_error("IMPORT13")
-    if not kept:
+    rejected: list[dict[str, Any]] = []
+    if config.commit_mode == "all_or_nothing":
+        accepted = [validator.entry(lines) for lines in _entries(tra.lines)]
+        if _balance(tra.lines) != 0:
+            raise api_error("IMPORT13")
+    else:
+        accepted, rejected = _partial_commit(_entries(tra.lines), validator)
+    if not accepted:
         if not rejected:
             raise api_error("IMPORT6")
         raise ApiError(str(rejected[0]["code"]), 400, str(rejected[0]["message"]))
@@ -234,7 +272,7 @@ def validate_import(
         md5=tra_md5(tra_bytes),
         tra_text=tra_bytes.decode(tra.encoding, errors="replace"),
         zip_names=zip_names,
-        lines=kept,
+        accepted=accepted,
         linked_attachments=sorted(set(validator.linked)),
         created_accounts=dict(sorted(validator.to_create.items())),
         rejected=rejected,

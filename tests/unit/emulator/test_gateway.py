@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,29 +12,7 @@ from emulator.app import EmulatorApp, Fault, create_app
 from emulator.clock import ManualClock
 from emulator.fixtures import DEMO_SECRET
 from emulator.testing import EmulatorTransport
-
-FIRM = {"X-Third-Party-Secret": DEMO_SECRET, "Authorization": "Bearer demo-firm-key"}
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def app(clock: ManualClock) -> EmulatorApp:
-    return create_app(clock=clock)
-
-
-@pytest.fixture
-def http(app: EmulatorApp) -> Iterator[httpx.Client]:
-    with httpx.Client(transport=EmulatorTransport(app), base_url="http://emulator.test") as client:
-        yield client
-
-
-def _code(response: httpx.Response) -> str:
-    return str(response.json()["error"]["code"])
-
+from tests.unit.emulator.support import FIRM, error_code
 
 # -- authentication order --------------------------------------------------------------------------
 
@@ -68,7 +45,7 @@ def _code(response: httpx.Response) -> str:
 def test_secret_then_auth_checks(http: httpx.Client, headers: dict[str, str], status: int, code: str) -> None:
     response = http.get("/api/v1/society", headers=headers)
 
-    assert (response.status_code, _code(response)) == (status, code)
+    assert (response.status_code, error_code(response)) == (status, code)
     assert "x-rate-limit-remaining" not in response.headers  # not authenticated: no budget spent
 
 
@@ -108,7 +85,7 @@ def test_revocation_and_restoration_through_control_routes(http: httpx.Client) -
         "revoked": True,
     }
     revoked = http.get("/api/v1/society", headers=FIRM)
-    assert (revoked.status_code, _code(revoked)) == (401, "ERR-API-TOKEN-NOT-FOUND")
+    assert (revoked.status_code, error_code(revoked)) == (401, "ERR-API-TOKEN-NOT-FOUND")
     other = {**FIRM, "Authorization": "Bearer demo-firm-key-2"}
     assert http.get("/api/v1/society", headers=other).status_code == 200  # only that key
 
@@ -120,7 +97,7 @@ def test_revocation_and_restoration_through_control_routes(http: httpx.Client) -
 def test_third_party_disconnection(http: httpx.Client) -> None:
     http.post("/_emulator/third-party", json={"connected": False, "message": "Contrat résilié"})
     response = http.get("/api/v1/society", headers=FIRM)
-    assert (response.status_code, _code(response)) == (403, "ERR-THIRD-PARTY-DISCONNECTED")
+    assert (response.status_code, error_code(response)) == (403, "ERR-THIRD-PARTY-DISCONNECTED")
     assert response.json()["error"]["message"] == "Contrat résilié"
 
     http.post("/_emulator/third-party", json={"connected": True})
@@ -147,7 +124,7 @@ def test_activation_settings(clock: ManualClock) -> None:
     app = create_app(clock=clock, config={"require_activation": True, "firm_key_society_id": "omit"})
     with httpx.Client(transport=EmulatorTransport(app), base_url="http://e") as http:
         refused = http.get("/api/v1/society", headers=FIRM)
-        assert (refused.status_code, _code(refused)) == (403, "ERR-FORBIDDEN-ACCESS")
+        assert (refused.status_code, error_code(refused)) == (403, "ERR-FORBIDDEN-ACCESS")
         target = http.get("/api/v1/key/info?mode=extended", headers=FIRM).json()["target"]
         assert "societyId" not in target
         assert http.get("/api/v1/society", headers=FIRM).status_code == 200
@@ -181,8 +158,8 @@ def test_route_allow_list_with_parameters(clock: ManualClock) -> None:
         assert http.get("/api/v1/society", headers=headers).status_code == 200
         assert http.get("/api/v1/diary", headers=headers).status_code == 200
         refused = http.get("/api/v1/society/exercice", headers=headers)
-        assert (refused.status_code, _code(refused)) == (403, "ERR-FORBIDDEN-ROUTE")
-        assert _code(http.post("/api/v1/TRA/partial", headers=headers)) == "ERR-FORBIDDEN-ROUTE"
+        assert (refused.status_code, error_code(refused)) == (403, "ERR-FORBIDDEN-ROUTE")
+        assert error_code(http.post("/api/v1/TRA/partial", headers=headers)) == "ERR-FORBIDDEN-ROUTE"
         # key/info is always allowed
         assert http.get("/api/v1/key/info", headers=headers).status_code == 200
 
@@ -199,13 +176,13 @@ def test_firm_key_dossier_routes_need_a_dossier_of_the_firm(
 ) -> None:
     headers = dict(FIRM) if society_id is None else {**FIRM, "society-id": society_id}
     response = http.get("/api/v1/diary", headers=headers)
-    assert (response.status_code, _code(response)) == (status, code)
+    assert (response.status_code, error_code(response)) == (status, code)
 
 
 def test_inactive_dossier_is_refused_on_dossier_routes(http: httpx.Client) -> None:
     headers = {**FIRM, "Authorization": "Bearer demo-other-firm-key", "society-id": "3102"}
     response = http.get("/api/v1/account", params={"mode": "2"}, headers=headers)
-    assert (response.status_code, _code(response)) == (400, "SOCIETE12")
+    assert (response.status_code, error_code(response)) == (400, "SOCIETE12")
 
 
 def test_society_list_filters_sort_siret_and_detail(http: httpx.Client, app: EmulatorApp) -> None:
@@ -236,7 +213,7 @@ def test_society_key_targets_its_own_dossier(http: httpx.Client) -> None:
     accounts = http.get("/api/v1/account", params={"mode": "2", "begin_by": "401000"}, headers=headers).json()
     assert accounts["account_array"][0]["society_id"] == 2101
     refused = http.get("/api/v1/society/search", params={"reference": "BMARTIN"}, headers=headers)
-    assert _code(refused) == "ERR-FORBIDDEN-ROUTE"
+    assert error_code(refused) == "ERR-FORBIDDEN-ROUTE"
 
 
 def test_society_search_by_reference(clock: ManualClock) -> None:
@@ -252,11 +229,11 @@ def test_society_search_by_reference(clock: ManualClock) -> None:
         found = http.get("/api/v1/society/search", params={"reference": "GDUPONT"}, headers=FIRM).json()
         assert found["society_id"] == 2102 and set(found) == {"name", "siret", "society_id"}
         assert (
-            _code(http.get("/api/v1/society/search", params={"reference": "BMARTIN"}, headers=FIRM))
+            error_code(http.get("/api/v1/society/search", params={"reference": "BMARTIN"}, headers=FIRM))
             == "SOCIETE17"
         )
         assert (
-            _code(http.get("/api/v1/society/search", params={"reference": "NONE"}, headers=FIRM))
+            error_code(http.get("/api/v1/society/search", params={"reference": "NONE"}, headers=FIRM))
             == "SOCIETE16"
         )
 
@@ -301,20 +278,7 @@ def test_account_modes(http: httpx.Client, app: EmulatorApp) -> None:
     assert {a["account_number"] for a in v2} == {"401000", "401EDF", "401UBER", "401ORANGE", "4010000000"}
     assert all("complementary_informations" in a and "blocked" in a for a in v2)
     both = http.get("/api/v1/account/v2", params={"begin_by": "4", "account_id": "1"}, headers=headers)
-    assert _code(both) == "GBL10"
-
-
-def test_account_find_or_create(http: httpx.Client, app: EmulatorApp) -> None:
-    headers = {**FIRM, "society-id": "2102"}
-    created = http.post(
-        "/api/v1/account", json={"account_number": "401NEW", "label": "NOUVEAU"}, headers=headers
-    ).json()
-    again = http.post(
-        "/api/v1/account", json={"account_number": "401NEW", "label": "AUTRE"}, headers=headers
-    ).json()
-    assert created == again and created["label"] == "NOUVEAU" and "counterpart_account" in created
-    assert app.data.dossier(2102).account("401NEW") is not None  # type: ignore[union-attr]
-    assert _code(http.post("/api/v1/account", json={"account_number": "0123"}, headers=headers)) == "COMPTE6"
+    assert error_code(both) == "GBL10"
 
 
 def test_diary_filters(http: httpx.Client) -> None:
@@ -353,7 +317,7 @@ def test_fixed_window_rate_limit_with_headers(http: httpx.Client, clock: ManualC
     first, last_ok, refused = answers[0], answers[19], answers[20]
     assert first.headers["X-Rate-Limit-Total"] == "20" and first.headers["X-Rate-Limit-Remaining"] == "19"
     assert last_ok.headers["x-rate-limit-remaining"] == "0"
-    assert (refused.status_code, _code(refused)) == (429, "ERR-TOO-MANY-REQUEST")
+    assert (refused.status_code, error_code(refused)) == (429, "ERR-TOO-MANY-REQUEST")
     assert refused.headers["X-Rate-Limit-Remaining"] == "0"
     assert float(refused.headers["X-Rate-Limit-Reset"]) == pytest.approx(start + 10.0)
 
@@ -411,7 +375,7 @@ def test_concurrency_limit_per_route() -> None:
         gate.set()
         for worker in workers:
             worker.join()
-    assert (third.status_code, _code(third)) == (429, "ERR-TOO-MANY-CONCURRENT-REQUEST")
+    assert (third.status_code, error_code(third)) == (429, "ERR-TOO-MANY-CONCURRENT-REQUEST")
     assert other.status_code == 200
     assert results == [200, 200]
 
@@ -419,7 +383,7 @@ def test_concurrency_limit_per_route() -> None:
 def test_maintenance_switch(http: httpx.Client) -> None:
     assert http.post("/_emulator/maintenance", json={"on": True}).json() == {"maintenance": True}
     response = http.get("/api/v1/society", headers=FIRM)
-    assert (response.status_code, _code(response)) == (503, "ERR-API-UNDER-MAINTENANCE")
+    assert (response.status_code, error_code(response)) == (503, "ERR-API-UNDER-MAINTENANCE")
     assert http.get("/api/partners/health").status_code == 503
     http.post("/_emulator/maintenance", json={"on": False})
     assert http.get("/api/partners/health").json() == {"status": "ok"}
@@ -428,18 +392,18 @@ def test_maintenance_switch(http: httpx.Client) -> None:
 # -- faults and control routes -----------------------------------------------------------------------
 
 
-def test_faults_status_count_and_custom_code(http: httpx.Client) -> None:
+def test_faults_status_count_and_customerror_code(http: httpx.Client) -> None:
     created = http.post("/_emulator/faults", json={"route": "/api/v1/society", "status": 500, "count": 2})
     assert created.status_code == 201
     statuses = [http.get("/api/v1/society", headers=FIRM) for _ in range(3)]
     assert [s.status_code for s in statuses] == [500, 500, 200]
-    assert _code(statuses[0]) == "GBL1"
+    assert error_code(statuses[0]) == "GBL1"
 
     http.post(
         "/_emulator/faults",
         json={"route": "/api/v1/society", "status": 503, "code": "ERR-API-UNDER-MAINTENANCE"},
     )
-    assert _code(http.get("/api/v1/society", headers=FIRM)) == "ERR-API-UNDER-MAINTENANCE"
+    assert error_code(http.get("/api/v1/society", headers=FIRM)) == "ERR-API-UNDER-MAINTENANCE"
     assert http.post("/_emulator/faults", json={"route": "/api/v1/society"}).status_code == 400
 
 
@@ -488,4 +452,4 @@ def test_legacy_firm_login(http: httpx.Client) -> None:
     )
     assert ok.json()["api_token"] == "demo-firm-key" and ok.json()["firm"]["id"] == 80
     refused = http.post("/api/authenticate/firm", json={"mail": "demo@cabinet-demo.example", "password": "x"})
-    assert (refused.status_code, _code(refused)) == (401, "DROIT5")
+    assert (refused.status_code, error_code(refused)) == (401, "DROIT5")

@@ -6,7 +6,6 @@ import copy
 import hashlib
 import io
 import zipfile
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -14,54 +13,8 @@ import pytest
 
 from emulator.app import EmulatorApp, create_app
 from emulator.clock import ManualClock
-from emulator.fixtures import DEMO_SECRET
 from emulator.testing import DEMO_DOCUMENT, EmulatorTransport, build_tra_archive, render_entries, zip_members
-
-FIRM = {"X-Third-Party-Secret": DEMO_SECRET, "Authorization": "Bearer demo-firm-key"}
-Upload = Callable[..., httpx.Response]
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def app(clock: ManualClock) -> EmulatorApp:
-    return create_app(clock=clock)
-
-
-@pytest.fixture
-def http(app: EmulatorApp) -> Iterator[httpx.Client]:
-    with httpx.Client(transport=EmulatorTransport(app), base_url="http://emulator.test") as client:
-        yield client
-
-
-@pytest.fixture
-def upload(http: httpx.Client) -> Upload:
-    def send(
-        body: bytes,
-        *,
-        society_id: int = 2101,
-        hascode: bool = True,
-        mandatory: bool = True,
-        content_type: str = "application/octet-stream",
-    ) -> httpx.Response:
-        return http.post(
-            "/api/v1/TRA/partial",
-            params={
-                "HascodeVerif": "true" if hascode else "false",
-                "mandatory_docs": "1" if mandatory else "0",
-            },
-            headers={**FIRM, "society-id": str(society_id), "Content-Type": content_type},
-            content=body,
-        )
-
-    return send
-
-
-def _code(response: httpx.Response) -> str:
-    return str(response.json()["error"]["code"])
+from tests.unit.emulator.support import FIRM, Upload, error_code
 
 
 def _tra_text(entries: list[dict[str, Any]]) -> str:
@@ -112,7 +65,7 @@ def test_success_is_recorded_for_inspection(
 )
 def test_archive_problems(upload: Upload, body: bytes, content_type: str, code: str) -> None:
     response = upload(body, content_type=content_type)
-    assert (response.status_code, _code(response)) == (400, code)
+    assert (response.status_code, error_code(response)) == (400, code)
 
 
 def test_corrupted_member_cannot_be_extracted(upload: Upload, purchase: dict[str, Any]) -> None:
@@ -122,7 +75,7 @@ def test_corrupted_member_cannot_be_extracted(upload: Upload, purchase: dict[str
     data = bytearray(buffer.getvalue())
     data[60] ^= 0xFF  # inside the stored .tra: its CRC no longer matches
 
-    assert _code(upload(bytes(data))) == "IMPORT9"
+    assert error_code(upload(bytes(data))) == "IMPORT9"
 
 
 def test_lower_case_extension_is_accepted(upload: Upload, purchase: dict[str, Any]) -> None:
@@ -140,7 +93,7 @@ def test_duplicate_with_hascode_is_import25(upload: Upload, purchase: dict[str, 
     again = upload(archive)
 
     md5 = hashlib.md5(zipfile.ZipFile(io.BytesIO(archive)).read("ECRITURES.TRA")).hexdigest()
-    assert (again.status_code, _code(again)) == (400, "IMPORT25")
+    assert (again.status_code, error_code(again)) == (400, "IMPORT25")
     assert again.json()["error"]["message"] == (
         f"({md5}) - Fichier déjà importé le 02/03/2026 à 09:00 par API PARTENAIRE.<br>Import non effectué"
     )
@@ -149,7 +102,7 @@ def test_duplicate_with_hascode_is_import25(upload: Upload, purchase: dict[str, 
 def test_attachments_are_not_hashed(upload: Upload, purchase: dict[str, Any]) -> None:
     assert upload(build_tra_archive([purchase])).status_code == 200
     other_pdf = build_tra_archive([purchase], documents={"facture-edf.pdf": b"%PDF-1.7 another scan"})
-    assert _code(upload(other_pdf)) == "IMPORT25"
+    assert error_code(upload(other_pdf)) == "IMPORT25"
 
 
 def test_duplicate_without_hascode_is_imported_again(
@@ -159,7 +112,7 @@ def test_duplicate_without_hascode_is_imported_again(
     assert upload(archive, hascode=False).status_code == 200
     assert upload(archive, hascode=False).status_code == 200
     assert len(app.imports) == 2
-    assert _code(upload(archive)) == "IMPORT25"  # but the hash of the earlier imports is known
+    assert error_code(upload(archive)) == "IMPORT25"  # but the hash of the earlier imports is known
 
 
 def test_duplicate_scope(clock: ManualClock, upload: Upload, purchase: dict[str, Any]) -> None:
@@ -178,7 +131,7 @@ def test_duplicate_scope(clock: ManualClock, upload: Upload, purchase: dict[str,
             )
 
         assert send(2101).status_code == 200
-        assert _code(send(2102)) == "IMPORT25"
+        assert error_code(send(2102)) == "IMPORT25"
 
 
 # -- validation --------------------------------------------------------------------------------------
@@ -207,7 +160,7 @@ def test_entry_level_rejections(
 
     response = upload(build_tra_archive([entry]))
 
-    assert (response.status_code, _code(response)) == (400, code)
+    assert (response.status_code, error_code(response)) == (400, code)
     if message is not None:
         assert response.json()["error"]["message"] == message
     assert app.imports == []
@@ -224,7 +177,7 @@ def test_no_fiscal_year_at_all(clock: ManualClock, purchase: dict[str, Any]) -> 
             headers={**FIRM, "society-id": "2201", "Content-Type": "application/octet-stream"},
             content=build_tra_archive([purchase]),
         )
-    assert _code(response) == "EXERCICE9"
+    assert error_code(response) == "EXERCICE9"
 
 
 def test_unbalanced_file(upload: Upload, purchase: dict[str, Any]) -> None:
@@ -234,7 +187,7 @@ def test_unbalanced_file(upload: Upload, purchase: dict[str, Any]) -> None:
 
     response = upload(_zip_tra(unbalanced))
 
-    assert (response.status_code, _code(response)) == (400, "IMPORT13")
+    assert (response.status_code, error_code(response)) == (400, "IMPORT13")
 
 
 def test_format_problems_are_import18(upload: Upload, purchase: dict[str, Any], clock: ManualClock) -> None:
@@ -243,7 +196,7 @@ def test_format_problems_are_import18(upload: Upload, purchase: dict[str, Any], 
 
     response = upload(_zip_tra(bad_date))
 
-    assert _code(response) == "IMPORT18"
+    assert error_code(response) == "IMPORT18"
     assert "ligne 3" in response.json()["error"]["message"]
 
     lenient = create_app(clock=clock, config={"strict_format": False})
@@ -253,7 +206,7 @@ def test_format_problems_are_import18(upload: Upload, purchase: dict[str, Any], 
             headers={**FIRM, "society-id": "2101", "Content-Type": "application/octet-stream"},
             content=_zip_tra(bad_date),
         )
-    assert _code(response) == "IMPORT29"  # an impossible date is in no fiscal year
+    assert error_code(response) == "IMPORT29"  # an impossible date is in no fiscal year
 
 
 def _with_line(purchase: dict[str, Any], account: str, subsidiary: str | None = None) -> dict[str, Any]:
@@ -268,11 +221,11 @@ def _with_line(purchase: dict[str, Any], account: str, subsidiary: str | None = 
 def test_accounts(upload: Upload, app: EmulatorApp, purchase: dict[str, Any], clock: ManualClock) -> None:
     # An unknown general account is refused, a closed one too
     unknown = upload(build_tra_archive([_with_line(purchase, "699999")]))
-    assert (_code(unknown), unknown.json()["error"]["message"]) == (
+    assert (error_code(unknown), unknown.json()["error"]["message"]) == (
         "COMPTE2",
         "Le compte 699999 n'existe pas",
     )
-    assert _code(upload(build_tra_archive([_with_line(purchase, "471000")]))) == "COMPTE32"
+    assert error_code(upload(build_tra_archive([_with_line(purchase, "471000")]))) == "COMPTE32"
 
     # An unknown subsidiary is created by the import
     assert upload(build_tra_archive([_with_line(purchase, "606100", subsidiary="NEWCO")])).status_code == 200
@@ -292,7 +245,7 @@ def test_accounts(upload: Upload, app: EmulatorApp, purchase: dict[str, Any], cl
                 content=build_tra_archive([entry]),
             )
 
-        assert _code(send(_with_line(purchase, "606100", subsidiary="OTHERCO"))) == "COMPTE2"
+        assert error_code(send(_with_line(purchase, "606100", subsidiary="OTHERCO"))) == "COMPTE2"
         assert send(_with_line(purchase, "699999")).status_code == 200
     assert strict.data.dossier(2101).account("699999") is not None  # type: ignore[union-attr]
 
@@ -304,7 +257,7 @@ def test_missing_attachment(upload: Upload, app: EmulatorApp, purchase: dict[str
     archive = build_tra_archive([purchase], omit=("facture-edf.pdf",))
 
     refused = upload(archive, mandatory=True)
-    assert (_code(refused), refused.json()["error"]["message"]) == (
+    assert (error_code(refused), refused.json()["error"]["message"]) == (
         "IMPORT26",
         "La PJ facture-edf.pdf est introuvable",
     )
@@ -344,10 +297,11 @@ def test_all_or_nothing_and_partial_commit(
     archive = build_tra_archive([good, bad])
 
     # By default one bad entry rejects the whole file
-    assert _code(upload(archive)) == "JOURNAL3"
+    assert error_code(upload(archive)) == "JOURNAL3"
     assert app.imports == []
 
-    # In partial mode the good entry is imported and the bad one reported
+    # In partial mode the good entry is imported, and the answer is the bad one's error (MyUnisoft
+    # answers one error at a time, so the sender must read back what was kept)
     partial = create_app(clock=clock, config={"commit_mode": "partial"})
     with httpx.Client(transport=EmulatorTransport(partial), base_url="http://e") as http:
         response = http.post(
@@ -360,8 +314,8 @@ def test_all_or_nothing_and_partial_commit(
             headers={**FIRM, "society-id": "2101", "Content-Type": "application/octet-stream"},
             content=build_tra_archive([bad]),
         )
-    assert response.status_code == 200
+    assert response.status_code == 400 and error_code(response) == "JOURNAL3"
     [record] = partial.imports
     assert {e["reference"] for e in record["entries"]} == {"F2026-0042"}
     assert [r["code"] for r in record["rejected"]] == ["JOURNAL3"]
-    assert _code(only_bad) == "JOURNAL3"
+    assert error_code(only_bad) == "JOURNAL3"

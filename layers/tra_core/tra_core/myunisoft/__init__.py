@@ -7,6 +7,7 @@ See :class:`~tra_core.myunisoft.client.MyUnisoftClient` for the calls and the re
 from tra_core.myunisoft.client import DEFAULT_BASE_URL, NO_RETRY, MyUnisoftClient, RetryPolicy
 from tra_core.myunisoft.errors import (
     AccessForbidden,
+    AccountRefused,
     AlreadyImported,
     BusinessRejection,
     ConcurrencyLimited,
@@ -24,7 +25,21 @@ from tra_core.myunisoft.errors import (
     Transient,
     UnexpectedResponse,
 )
+from tra_core.myunisoft.mad import (
+    MAX_EXPORT_MONTHS,
+    MadAccountRef,
+    MadAttachment,
+    MadCurrency,
+    MadEntry,
+    MadJournalRef,
+    MadMovement,
+    MadValue,
+    export_period_fits,
+    export_periods,
+)
 from tra_core.myunisoft.models import (
+    ACCOUNT_CREATE_ROUTE,
+    MAD_ENTRIES_ROUTE,
     REQUIRED_ROUTES,
     AccountRecord,
     Diary,
@@ -34,6 +49,7 @@ from tra_core.myunisoft.models import (
     KeyTarget,
     Route,
     Society,
+    ThirdPartyDetails,
     UploadResult,
 )
 from tra_core.myunisoft.ratelimit import (
@@ -45,11 +61,15 @@ from tra_core.myunisoft.ratelimit import (
 )
 
 __all__ = [
+    "ACCOUNT_CREATE_ROUTE",
     "DEFAULT_BASE_URL",
+    "MAD_ENTRIES_ROUTE",
+    "MAX_EXPORT_MONTHS",
     "NO_RETRY",
     "REQUIRED_ROUTES",
     "AccessForbidden",
     "AccountRecord",
+    "AccountRefused",
     "AlreadyImported",
     "BusinessRejection",
     "ConcurrencyLimited",
@@ -65,6 +85,13 @@ __all__ = [
     "KeyInvalid",
     "KeyRevoked",
     "KeyTarget",
+    "MadAccountRef",
+    "MadAttachment",
+    "MadCurrency",
+    "MadEntry",
+    "MadJournalRef",
+    "MadMovement",
+    "MadValue",
     "Maintenance",
     "MyUnisoftClient",
     "MyUnisoftError",
@@ -74,11 +101,14 @@ __all__ = [
     "RetryPolicy",
     "Route",
     "Society",
+    "ThirdPartyDetails",
     "ThirdPartyDisconnected",
     "ThirdPartySecretRejected",
     "Transient",
     "UnexpectedResponse",
     "UnlimitedRateLimiter",
     "UploadResult",
+    "export_period_fits",
+    "export_periods",
     "parse_rate_limit_headers",
 ]

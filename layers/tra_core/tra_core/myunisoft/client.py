@@ -3,8 +3,10 @@
 Routes (``myunisoft-api.md``): ``GET /api/v1/key/info`` (§4.3; ``mode=extended`` also activates a
 new key), ``GET /api/v1/society`` (§6; the list, or one dossier with ``society-id``),
 ``GET /api/v1/account?mode=2`` (§7.2; never ``mode=1``, whose default limit is 5),
-``GET /api/v1/diary`` (§8), ``GET /api/v1/society/exercice`` (§9) and
-``POST /api/v1/TRA/partial`` (§11; the raw zip as the body).
+``GET /api/v1/diary`` (§8), ``GET /api/v1/society/exercice`` (§9),
+``POST /api/v1/TRA/partial`` (§11; the raw zip as the body), and from
+``myunisoft-mad-entries.md``: ``POST /api/v1/account`` (§2, find-or-create of an account) and
+``GET /api/v1/mad/entries`` (§1, the entries export, read with :mod:`tra_core.myunisoft.mad`).
 
 Every call sends ``X-Third-Party-Secret`` and ``Authorization: Bearer <key>``; dossier-scoped calls
 add ``society-id``. Errors are raised as the typed classes of :mod:`tra_core.myunisoft.errors`,
@@ -12,7 +14,8 @@ chosen on MyUnisoft's ``error.code`` and the HTTP status.
 
 Retries (all bounded by ``RetryPolicy.max_total_s`` and ``max_attempts``):
 
-- reads are retried on transient failures (5xx, timeouts, dropped connections), maintenance,
+- reads, and the account find-or-create (repeating it finds what the first call created), are
+  retried on transient failures (5xx, timeouts, dropped connections), maintenance,
   429 (waiting until ``X-Rate-Limit-Reset``) and the concurrency limit, with exponential backoff
   and jitter;
 - the upload is retried on those only when ``HascodeVerif=true`` (then a second copy is refused
@@ -36,32 +39,28 @@ import logging
 import random
 import time
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from tra_core.myunisoft.classify import classify_response
 from tra_core.myunisoft.errors import (
-    AccessForbidden,
+    AccountRefused,
     AlreadyImported,
     BusinessRejection,
     ConcurrencyLimited,
-    FolderInactive,
-    FolderNotFound,
-    ForbiddenRoute,
-    KeyInvalid,
-    KeyRevoked,
     Maintenance,
     MyUnisoftError,
     RateLimited,
-    ThirdPartyDisconnected,
-    ThirdPartySecretRejected,
     Transient,
     UnexpectedResponse,
 )
+from tra_core.myunisoft.mad import MAD_VERSION, MadEntry, export_period_fits
 from tra_core.myunisoft.models import (
     AccountRecord,
     Diary,
@@ -69,9 +68,10 @@ from tra_core.myunisoft.models import (
     KeyInfo,
     Route,
     Society,
+    ThirdPartyDetails,
     UploadResult,
 )
-from tra_core.myunisoft.ratelimit import InProcessRateLimiter, RateLimiter, parse_rate_limit_headers
+from tra_core.myunisoft.ratelimit import InProcessRateLimiter, RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +79,9 @@ DEFAULT_BASE_URL = "https://api.myunisoft.fr"
 API_PREFIX = "/api/v1"
 HEALTH_PATH = "/api/partners/health"
 TRA_PATH = "/api/v1/TRA/partial"
+ACCOUNT_PATH = "/api/v1/account"
+MAD_ENTRIES_PATH = "/api/v1/mad/entries"
 _REDACTED = "[redacted]"
-_DEFAULT_RESET_WAIT_S = 10.0
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -127,23 +128,15 @@ def _tra_md5(archive: bytes) -> str | None:
     return None
 
 
-def _error_parts(payload: Any) -> tuple[str | None, str | None, str | None]:
-    """``(code, message, request id)`` from a wrapped or unwrapped MyUnisoft error body."""
-    if not isinstance(payload, dict):
-        return None, None, None
-    wrapped = payload.get("error")
-    inner: dict[str, Any] = wrapped if isinstance(wrapped, dict) else payload
-    code = inner.get("code")
-    message = inner.get("message")
-    details = inner.get("details")
-    request_id = None
-    if isinstance(details, dict):
-        request_id = details.get("requestId") or details.get("correlationId")
-    return (
-        str(code) if code is not None else None,
-        str(message) if message is not None else None,
-        str(request_id) if request_id is not None else None,
-    )
+@dataclass(slots=True)
+class _UploadRun:
+    """The state of one ``upload_tra`` call across its attempts."""
+
+    society_id: int
+    md5: str | None
+    attempted: bool
+    started: float
+    attempts: int = 0
 
 
 class MyUnisoftClient:
@@ -301,6 +294,73 @@ class MyUnisoftClient:
         )
         return self._parse_list(FiscalYearRecord, payload, "the fiscal years")
 
+    def create_account(
+        self,
+        society_id: int,
+        account_number: str,
+        label: str,
+        *,
+        third_party: ThirdPartyDetails | None = None,
+    ) -> AccountRecord:
+        """Find or create an account in the dossier (MyUnisoft's upsert, ``POST /api/v1/account``).
+
+        Returns the account, created with ``label`` and the third party's details when it did not
+        exist, or as it already was (MyUnisoft does not change an existing account). Safe to
+        repeat, so retried like a read. Raises :class:`AccountRefused` (MyUnisoft's code verbatim:
+        ``COMPTE6``, ``COMPTE7``...) when MyUnisoft refuses the number or the details, and the
+        other :mod:`~tra_core.myunisoft.errors` classes (``ForbiddenRoute`` when the key's routes
+        do not allow it).
+        """
+        body: dict[str, object] = {"account_number": account_number, "label": label}
+        info = third_party.complementary_info() if third_party is not None else {}
+        if info:
+            body["complementary_info"] = info
+        what = f"create account {account_number} in client file {society_id}"
+        try:
+            payload = self._idempotent_json("POST", ACCOUNT_PATH, what=what, society_id=society_id, body=body)
+        except BusinessRejection as error:
+            raise AccountRefused(error, account_number) from None
+        return self._parse(AccountRecord, payload, f"the account {account_number}")
+
+    def mad_entries(
+        self,
+        society_id: int,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        fiscal_year_id: int | None = None,
+        journal_ids: Iterable[int] = (),
+    ) -> list[MadEntry]:
+        """The dossier's entries as MyUnisoft holds them (the MAD export, ``GET /api/v1/mad/entries``).
+
+        Give either a period ``start``..``end`` (both included, at most 12 months: see
+        :func:`~tra_core.myunisoft.mad.export_periods` to cut a longer one) or a ``fiscal_year_id``;
+        ``journal_ids`` (MyUnisoft journal ids, ``Diary.diary_id``) keeps only those journals.
+        Raises ``ValueError`` for a request MyUnisoft would refuse, :class:`ForbiddenRoute` when
+        the key's routes do not allow the export, and the other errors as every read.
+        """
+        params: dict[str, str | list[str]] = {"version": MAD_VERSION}
+        if fiscal_year_id is not None:
+            if start is not None or end is not None:
+                raise ValueError("give a period or a fiscal year, not both")
+            params["idExercice"] = str(fiscal_year_id)
+        elif start is None or end is None:
+            raise ValueError("give a period (start and end) or a fiscal year")
+        elif not export_period_fits(start, end):
+            raise ValueError(f"{start}..{end} is not a period of at most 12 months")
+        else:
+            params.update(startDate=start.isoformat(), endDate=end.isoformat())
+        journals = [str(journal) for journal in journal_ids]
+        if journals:
+            params["journalIds"] = journals
+        payload = self._get_json(
+            MAD_ENTRIES_PATH,
+            params=params,
+            society_id=society_id,
+            what=f"read the entries of client file {society_id}",
+        )
+        return self._parse_list(MadEntry, payload, "the entries")
+
     def upload_tra(
         self,
         society_id: int,
@@ -325,13 +385,9 @@ class MyUnisoftClient:
             "HascodeVerif": "true" if hascode_verif else "false",
             "mandatory_docs": "1" if mandatory_docs else "0",
         }
-        md5 = _tra_md5(archive)
-        attempted = already_attempted
-        attempts = 0
-        started = self._clock()
-        retries_allowed = hascode_verif
+        run = _UploadRun(society_id, _tra_md5(archive), already_attempted, self._clock())
         while True:
-            attempts += 1
+            run.attempts += 1
             try:
                 response = self._send(
                     "POST",
@@ -344,34 +400,40 @@ class MyUnisoftClient:
                     what=f"upload entries to client file {society_id}",
                 )
             except MyUnisoftError as error:
-                if isinstance(error, Transient) and error.outcome_unknown:
-                    attempted = True
-                if isinstance(error, AlreadyImported) and attempted:
-                    logger.info(
-                        "TRA already imported after an earlier attempt",
-                        extra={"society_id": society_id, "request_id": error.request_id, "tra_md5": md5},
-                    )
-                    return UploadResult(
-                        status="already_imported",
-                        request_id=error.request_id,
-                        attempts=attempts,
-                        tra_md5=md5,
-                        myunisoft_message=error.myunisoft_message,
-                    )
-                # Answers proving that nothing was imported: safe to retry even without HascodeVerif.
-                safe_without_verif = isinstance(error, RateLimited | ConcurrencyLimited | Maintenance) or (
-                    isinstance(error, Transient) and not error.outcome_unknown
-                )
-                if not (retries_allowed or safe_without_verif):
-                    raise
-                self._wait_before_retry(error, attempts, started)
+                done = self._after_upload_error(error, run, retries_allowed=hascode_verif)
+                if done is not None:
+                    return done
                 continue
-            return UploadResult(
-                status="imported",
-                request_id=response.headers.get("request-id"),
-                attempts=attempts,
-                tra_md5=md5,
+            request_id = response.headers.get("request-id")
+            return UploadResult("imported", request_id, attempts=run.attempts, tra_md5=run.md5)
+
+    def _after_upload_error(
+        self, error: MyUnisoftError, run: _UploadRun, *, retries_allowed: bool
+    ) -> UploadResult | None:
+        """The result when ``error`` proves the file is already in; ``None`` once the wait before a
+        retry is over; else ``error`` is raised."""
+        if isinstance(error, Transient) and error.outcome_unknown:
+            run.attempted = True
+        if isinstance(error, AlreadyImported) and run.attempted:
+            logger.info(
+                "TRA already imported after an earlier attempt",
+                extra={"society_id": run.society_id, "request_id": error.request_id, "tra_md5": run.md5},
             )
+            return UploadResult(
+                status="already_imported",
+                request_id=error.request_id,
+                attempts=run.attempts,
+                tra_md5=run.md5,
+                myunisoft_message=error.myunisoft_message,
+            )
+        # Answers proving that nothing was imported: safe to retry even without HascodeVerif.
+        safe_without_verif = isinstance(error, RateLimited | ConcurrencyLimited | Maintenance) or (
+            isinstance(error, Transient) and not error.outcome_unknown
+        )
+        if not (retries_allowed or safe_without_verif):
+            raise error
+        self._wait_before_retry(error, run.attempts, run.started)
+        return None
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -385,15 +447,39 @@ class MyUnisoftClient:
         path: str,
         *,
         what: str,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, str | list[str]] | None = None,
         society_id: int | None = None,
     ) -> Any:
+        return self._idempotent_json("GET", path, what=what, params=params, society_id=society_id)
+
+    def _idempotent_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, str | list[str]] | None = None,
+        society_id: int | None = None,
+        body: Mapping[str, object] | None = None,
+    ) -> Any:
+        """A call that may be repeated without harm (a read, or MyUnisoft's find-or-create),
+        retried on the retryable errors under the :class:`RetryPolicy`; its JSON answer."""
         attempts = 0
         started = self._clock()
+        content = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+        headers = None if body is None else {"Content-Type": "application/json"}
         while True:
             attempts += 1
             try:
-                response = self._send("GET", path, params=params, society_id=society_id, what=what)
+                response = self._send(
+                    method,
+                    path,
+                    params=params,
+                    society_id=society_id,
+                    what=what,
+                    content=content,
+                    headers=headers,
+                )
                 return self._json(response, what)
             except MyUnisoftError as error:
                 self._wait_before_retry(error, attempts, started)
@@ -421,7 +507,7 @@ class MyUnisoftClient:
         path: str,
         *,
         what: str,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, str | list[str]] | None = None,
         society_id: int | None = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
@@ -458,7 +544,15 @@ class MyUnisoftClient:
         )
         if response.is_success:
             return response
-        raise self._classify(response, what=what, method=method, path=path, society_id=society_id)
+        raise classify_response(
+            response,
+            what=what,
+            method=method,
+            path=path,
+            society_id=society_id,
+            scrub=self._scrub,
+            now=self._clock(),
+        )
 
     def _transport_error(self, exc: httpx.HTTPError, what: str) -> Transient:
         not_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
@@ -497,127 +591,3 @@ class MyUnisoftClient:
         if not isinstance(payload, list):
             raise UnexpectedResponse(f"MyUnisoft sent {what} in an unexpected shape (not a list).")
         return [self._parse(model, item, what) for item in payload]
-
-    def _classify(
-        self, response: httpx.Response, *, what: str, method: str, path: str, society_id: int | None
-    ) -> MyUnisoftError:
-        try:
-            payload = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-            payload = None
-        code, raw_message, body_request_id = _error_parts(payload)
-        message = self._scrub(raw_message) if raw_message is not None else None
-        status = response.status_code
-        error_class = _error_class(code, status)
-        text = _MESSAGES[error_class].format(
-            what=what,
-            folder=f"client file {society_id}" if society_id is not None else "the client file",
-            said=f" MyUnisoft said: {message}" if message else "",
-            status=status,
-            reason=f"{message or code} ({code})",
-        )
-        request_id = response.headers.get("request-id") or body_request_id
-        if error_class is RateLimited:
-            info = parse_rate_limit_headers(response.headers)
-            reset_at = info.reset_at if info is not None else None
-            return RateLimited(
-                text,
-                reset_at=self._clock() + _DEFAULT_RESET_WAIT_S if reset_at is None else reset_at,
-                myunisoft_code=code,
-                myunisoft_message=message,
-                request_id=request_id,
-                status=status,
-            )
-        details: dict[str, object] = {"method": method, "path": path}
-        return error_class(
-            text,
-            myunisoft_code=code,
-            myunisoft_message=message,
-            request_id=request_id,
-            status=status,
-            details=details,
-        )
-
-
-_CODE_CLASSES: dict[str, type[MyUnisoftError]] = {
-    "ERR-API-TOKEN-NOT-FOUND": KeyRevoked,
-    "ERR-FIRM-TOKEN-NOT-FOUND": KeyRevoked,
-    "ERR-USER-TOKEN-NOT-FOUND": KeyRevoked,
-    "ERR-INVALID-AUTH-HEADER": KeyInvalid,
-    "ERR-INVALID-SECRET": ThirdPartySecretRejected,
-    "ERR-THIRD-PARTY-DISCONNECTED": ThirdPartyDisconnected,
-    "ERR-THIRD-PARTY-DOESNT-EXIST": ThirdPartyDisconnected,
-    "ERR-FORBIDDEN-ACCESS": AccessForbidden,
-    "ERR-FORBIDDEN-ROUTE": ForbiddenRoute,
-    "SOCIETE12": FolderInactive,
-    "SOCIETE13": FolderInactive,
-    "ERR-FOLDER-NOT-FOUND": FolderNotFound,
-    "ERR-SOCIETY-DOESNT-EXIST": FolderNotFound,
-    "DROIT1": FolderNotFound,
-    "SOCIETE16": FolderNotFound,
-    "ERR-TOO-MANY-CONCURRENT-REQUEST": ConcurrencyLimited,
-    "ERR-TOO-MANY-CONCURRENT-REQUESTS": ConcurrencyLimited,
-    "ERR-TOO-MANY-REQUEST": RateLimited,
-    "ERR-TOO-MANY-REQUESTS": RateLimited,
-    "ERR-API-UNDER-MAINTENANCE": Maintenance,
-    "IMPORT25": AlreadyImported,
-}
-
-
-def _error_class(code: str | None, status: int) -> type[MyUnisoftError]:
-    """The error class for MyUnisoft's ``error.code`` and the HTTP status (never the message)."""
-    key = (code or "").upper()
-    if key in _CODE_CLASSES:
-        return _CODE_CLASSES[key]
-    if key.startswith("ERR-INVALID-") and key.endswith("JWT"):
-        return KeyInvalid
-    if key.startswith("ERR-SECRET-"):
-        return ThirdPartySecretRejected
-    if status == 429:
-        return RateLimited
-    if status >= 500 or status == 408:
-        return Transient
-    if code is not None:
-        return BusinessRejection
-    return MyUnisoftError
-
-
-# Messages for people: {what} is the action ("read the journals of client file 3"), {folder} the
-# file, {said} MyUnisoft's own message (prefixed), {reason} MyUnisoft's message and code.
-_MESSAGES: dict[type[MyUnisoftError], str] = {
-    KeyRevoked: (
-        "The MyUnisoft API key is no longer valid (revoked or expired). Ask the firm to generate a "
-        "new key in MyUnisoft (Paramètres > Connecteurs cabinet) and enter it again."
-    ),
-    KeyInvalid: (
-        "MyUnisoft does not recognise this API key (malformed, or from another MyUnisoft "
-        "environment). Check that the whole key was copied, or generate a new one."
-    ),
-    ThirdPartySecretRejected: (
-        "MyUnisoft refused the bridge's partner secret: the integration is not (or no longer) enabled "
-        "on MyUnisoft's side. Contact the bridge's administrator."
-    ),
-    ThirdPartyDisconnected: "MyUnisoft has disconnected this integration.{said}",
-    AccessForbidden: (
-        "This MyUnisoft API key is not allowed to use the API. Ask the firm to check the connector's "
-        "rights in MyUnisoft."
-    ),
-    ForbiddenRoute: (
-        "The MyUnisoft API key does not allow the bridge to {what}. Ask the firm to generate a key with "
-        "access to accounts, journals, fiscal years and TRA imports."
-    ),
-    FolderInactive: "MyUnisoft reports {folder} as inactive: nothing can be read from or sent to it.{said}",
-    FolderNotFound: (
-        "MyUnisoft cannot find {folder} for this key (removed, archived or out of the firm's reach).{said}"
-    ),
-    ConcurrencyLimited: "Too many requests were running at once on MyUnisoft; the request will be retried.",
-    RateLimited: (
-        "MyUnisoft's request limit for this key was reached; the request will be retried once the "
-        "limit resets."
-    ),
-    Maintenance: "MyUnisoft is under maintenance; the request will be retried later.",
-    AlreadyImported: "MyUnisoft already holds this exact file in {folder}; it was not imported again.{said}",
-    Transient: "MyUnisoft failed while trying to {what} (HTTP {status}); it will be tried again later.",
-    BusinessRejection: "MyUnisoft refused to {what}: {reason}.",
-    MyUnisoftError: "MyUnisoft answered HTTP {status} while trying to {what}.",
-}

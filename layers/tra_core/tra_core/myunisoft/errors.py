@@ -225,3 +225,20 @@ class UnexpectedResponse(MyUnisoftError):
     """A successful status whose body the client cannot read (not JSON, or not the documented shape)."""
 
     code = "MYUNISOFT_BAD_RESPONSE"
+
+
+class AccountRefused(BusinessRejection):
+    """MyUnisoft refused to create an account (``COMPTE6``: not starting with 1–9, ``COMPTE7``: over
+    20 characters, ...): ``myunisoft_code`` holds its code verbatim, ``account_number`` the number.
+    """
+
+    def __init__(self, rejection: BusinessRejection, account_number: str):
+        super().__init__(
+            rejection.message,
+            myunisoft_code=rejection.myunisoft_code,
+            myunisoft_message=rejection.myunisoft_message,
+            request_id=rejection.request_id,
+            status=rejection.status,
+            details={**rejection.details, "account_number": account_number},
+        )
+        self.account_number = account_number

@@ -27,6 +27,10 @@ REQUIRED_ROUTES: tuple[tuple[str, str], ...] = (
     ("post", "/api/v1/TRA/partial"),
 )
 
+#: Routes used by the bridge's optional features; a key without them keeps uploading.
+ACCOUNT_CREATE_ROUTE: tuple[str, str] = ("post", "/api/v1/account")
+MAD_ENTRIES_ROUTE: tuple[str, str] = ("get", "/api/v1/mad/entries")
+
 # The key/info documentation example spells the fiscal-year route "exercie" (§4.3); a key listing
 # that spelling is taken to allow the real route.
 _ROUTE_ALIASES = {"/api/v1/society/exercie": "/api/v1/society/exercice"}
@@ -285,6 +289,40 @@ class FiscalYearRecord(_Model):
     def covers(self, day: date) -> bool:
         """Whether ``day`` falls inside this fiscal year (both ends included)."""
         return self.start_date <= day <= self.end_date
+
+
+class ThirdPartyDetails(BaseModel):
+    """Who a third-party account is, for MyUnisoft's find-or-create (``POST /api/v1/account``).
+
+    Sent as the upsert's ``complementary_info`` (``iban``/``bic``/``bank_name`` as its one-item
+    ``iban_list``); MyUnisoft keeps them only when it creates the account. Every field is optional.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str | None = None
+    siren: str | None = None
+    email: str | None = None
+    tel: str | None = None
+    address: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+    bank_name: str | None = None
+
+    def complementary_info(self) -> dict[str, object]:
+        """The upsert's ``complementary_info`` object: the fields given, blanks left out."""
+        info: dict[str, object] = {}
+        for name in ("name", "siren", "email", "tel", "address", "postal_code", "city", "country"):
+            value = getattr(self, name)
+            if value is not None and value.strip():
+                info[name] = value.strip()
+        if self.iban and self.iban.strip():
+            bank = {"iban": self.iban.replace(" ", ""), "bic": self.bic, "etablissement": self.bank_name}
+            info["iban_list"] = [{k: v for k, v in bank.items() if v}]
+        return info
 
 
 UploadStatus = Literal["imported", "already_imported"]
