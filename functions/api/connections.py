@@ -209,6 +209,7 @@ def _activate(
         updated_at=now,
         last_discovery_at=existing.last_discovery_at if existing else None,
         discovery_warnings=existing.discovery_warnings if existing else (),
+        create_missing_subsidiaries=existing.create_missing_subsidiaries if existing else True,
     )
     ports.connections.save(connection)
     return connection

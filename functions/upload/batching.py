@@ -2,8 +2,10 @@
 
 Entries of one client file go into as few archives as the limits allow (entries per archive,
 bytes per archive), in date order. An archive holds the rendered ``.tra`` and the entries'
-documents; its bytes depend only on the entries (no clock inside), so re-sending a batch sends the
-same bytes and MyUnisoft's ``HascodeVerif`` recognises a second copy.
+documents; its bytes depend only on the entries and the batch's id (no clock inside), so re-sending
+a batch sends the same bytes and MyUnisoft's ``HascodeVerif`` recognises a second copy. The batch id
+is written in the header's UTILISATEUR field (docs/myunisoft-assumptions.md T16), so two batches of
+identical entries (two bank fees of 5.00 on one day) never share an MD5: both are imported.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tra_core.domain.entry import Entry
+from tra_core.domain.errors import Notice
 from tra_core.store.batches import BatchMember, BatchRecord, Claim, archive_key_for
 from tra_core.store.entries import EntryRecord, EntryWarning
 from tra_core.tra.archive import build_archive
@@ -30,6 +33,8 @@ class Ready:
     record: EntryRecord
     entry: Entry
     documents: list[bytes]
+    notices: tuple[Notice, ...] = ()
+    """Warnings of the checks to keep on the entry (``SUBSIDIARY_CREATED``)."""
 
     @property
     def size(self) -> int:
@@ -73,7 +78,7 @@ def chunks(ready: list[Ready], max_entries: int, max_bytes: int) -> list[list[Re
 
 def form_batch(chunk: list[Ready], plan: BatchPlan, *, max_document_bytes: int) -> FormedBatch:
     """The archive, batch record and claims for ``chunk`` (the rendering's warnings go on the claims)."""
-    rendered = render_tra([item.entry for item in chunk], TraOptions())
+    rendered = render_tra([item.entry for item in chunk], TraOptions(batch_tag=plan.batch_id))
     documents = [
         (name, data)
         for item, names in zip(chunk, rendered.attachment_names, strict=True)
@@ -81,7 +86,7 @@ def form_batch(chunk: list[Ready], plan: BatchPlan, *, max_document_bytes: int) 
     ]
     archive = build_archive(rendered.data, documents, max_document_bytes=max_document_bytes)
     warnings: dict[str, list[EntryWarning]] = defaultdict(list)
-    for notice in rendered.notices:
+    for notice in (*(n for item in chunk for n in item.notices), *rendered.notices):
         warnings[notice.entry_id or ""].append(EntryWarning.of_notice(notice))
     batch = BatchRecord(
         batch_id=plan.batch_id,

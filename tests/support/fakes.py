@@ -84,6 +84,18 @@ class InMemoryConnections(ConnectionRepository):
         self.save(revoked)
         return revoked
 
+    def set_settings(
+        self, tenant: str, connection_id: str, *, create_missing_subsidiaries: bool, now: datetime
+    ) -> Connection | None:
+        current = self.get(tenant, connection_id)
+        if current is None:
+            return None
+        changed = current.model_copy(
+            update={"create_missing_subsidiaries": create_missing_subsidiaries, "updated_at": now}
+        )
+        self.save(changed)
+        return changed
+
     def record_discovery(
         self, tenant: str, connection_id: str, *, at: datetime, warnings: Sequence[str]
     ) -> None:

@@ -37,6 +37,7 @@ EXPECTED = (
     | {(s, KEY) for s in OPEN}  # the key was refused or removed
     | {(Q, REF), (UP, REF), (FAIL, REF)}  # the client file lacks what it needs
     | {(s, FAIL) for s in OPEN}  # transient errors exhausted the attempts
+    | {(UP, Q)}  # a batch dissolved before MyUnisoft could hold it (maintenance)
     | {(FAIL, Q), (REJ, Q)}  # an accountant's retry
     | {(KEY, Q), (REF, Q)}  # a new key, a refresh
 )

@@ -24,6 +24,7 @@ The table (:class:`Transition`), as ``name: from -> to``:
 - ``PARK_FOR_KEY``: any open status -> waiting_for_key
 - ``PARK_FOR_REFERENCES``: queued, uploading, failed -> waiting_for_references
 - ``FAIL``: any open status -> failed
+- ``REQUEUE``: uploading -> queued (its batch was dissolved before MyUnisoft could hold it: maintenance)
 - ``RETRY``: failed, rejected -> queued (an accountant's retry)
 - ``RESUME``: waiting_for_key, waiting_for_references -> queued (a new key, a refresh)
 """
@@ -70,6 +71,7 @@ class Transition(Enum):
         EntryStatus.WAITING_FOR_REFERENCES,
     )
     FAIL = ("fail", OPEN_STATUSES, EntryStatus.FAILED)
+    REQUEUE = ("requeue", frozenset({EntryStatus.UPLOADING}), EntryStatus.QUEUED)
     RETRY = ("retry", frozenset({EntryStatus.FAILED, EntryStatus.REJECTED}), EntryStatus.QUEUED)
     RESUME = ("resume", PARKED_STATUSES, EntryStatus.QUEUED)
 

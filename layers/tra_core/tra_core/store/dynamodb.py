@@ -174,6 +174,26 @@ class DynamoDBConnections(_Table):
             if not is_conditional_failure(exc):
                 raise
 
+    def set_settings(
+        self, tenant: str, connection_id: str, *, create_missing_subsidiaries: bool, now: datetime
+    ) -> Connection | None:
+        try:
+            answer = self._client.update_item(
+                TableName=self._table,
+                Key=connection_key(tenant, connection_id),
+                UpdateExpression="SET create_missing_subsidiaries = :create, updated_at = :now",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues=to_item(
+                    {":create": create_missing_subsidiaries, ":now": now.isoformat()}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                return None
+            raise
+        return Connection.model_validate(from_item(answer["Attributes"]))
+
     def list_active(self) -> list[Connection]:
         items = self._query(
             IndexName="GSI1",

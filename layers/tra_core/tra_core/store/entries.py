@@ -98,6 +98,9 @@ class EntryRecord(Record):
     body: str
     """The entry as validated (JSON, amounts as strings): what is rendered and re-queued."""
     attempts: int = 0
+    maintenance_waits: int = 0
+    """Times the entry waited for MyUnisoft's maintenance to end (never counted as attempts; the
+    wait grows with it, capped like the upload backoff)."""
     warnings: tuple[EntryWarning, ...] = ()
     problems: tuple[EntryIssue, ...] = ()
     last_error: EntryIssue | None = None
@@ -146,7 +149,7 @@ class EntryRecord(Record):
         )
 
 
-QueueReason = Literal["intake", "retry", "key_replaced", "unsent"]
+QueueReason = Literal["intake", "retry", "key_replaced", "unsent", "refreshed"]
 
 
 class UploadRequest(Record):

@@ -57,6 +57,11 @@ class ConnectionRepository(Protocol):
     ) -> None:
         """Note when the firm's dossiers were last listed, and what the accountant should know."""
 
+    def set_settings(
+        self, tenant: str, connection_id: str, *, create_missing_subsidiaries: bool, now: datetime
+    ) -> Connection | None:
+        """Change the connection's settings; the connection as stored, or ``None`` when it is unknown."""
+
     def list_active(self) -> list[Connection]:
         """Every active connection, of every tenant (for the nightly fan-out)."""
 

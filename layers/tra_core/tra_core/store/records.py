@@ -90,6 +90,9 @@ class Connection(Record):
     status_message: str | None = None
     last_discovery_at: datetime | None = None
     discovery_warnings: tuple[str, ...] = ()
+    create_missing_subsidiaries: bool = True
+    """Whether the upload worker creates a subsidiary account the client file lacks (with
+    MyUnisoft's find-or-create) instead of letting the entry wait (docs/architecture.md §4)."""
 
     @property
     def is_active(self) -> bool:
