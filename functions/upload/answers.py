@@ -3,12 +3,15 @@
 - ``IMPORTED``: MyUnisoft holds the file (imported now, or recognised as our own earlier copy).
 - ``NOT_NOW``: a 429, the concurrency limit or the key's busy budget prove the upload was not
   processed and that only time is needed: retried when the window resets, no attempt spent.
+- ``MAINTENANCE``: MyUnisoft is under maintenance (``ERR-API-UNDER-MAINTENANCE``), so nothing was
+  imported (assumption A7): the entries wait, retried with a growing delay, no attempt spent and
+  never ``failed``.
 - ``KEY_REFUSED``: the firm's key can no longer be used: the entries wait for a new key.
 - ``REFUSED``: MyUnisoft refused the file's content: the entries are wrong (an archive of several
   entries is bisected to find the bad one).
 - ``FILE_REFUSED``: about the client file, not one entry (no access to the dossier): every member is
   refused, nothing to bisect.
-- ``TRANSIENT``: anything else MyUnisoft answered (5xx, timeouts, maintenance, unclassified): retried
+- ``TRANSIENT``: anything else MyUnisoft answered (5xx, timeouts, unclassified): retried
   with backoff, then ``failed`` after the maximum attempts.
 """
 
@@ -26,6 +29,7 @@ from tra_core.myunisoft.errors import (
     FolderNotFound,
     ForbiddenRoute,
     KeyRevoked,
+    Maintenance,
     MyUnisoftError,
     RateLimited,
     ThirdPartyDisconnected,
@@ -41,6 +45,7 @@ ANSWERED = (MyUnisoftError, RateBudgetBusy)
 class Outcome(Enum):
     IMPORTED = "imported"
     NOT_NOW = "not_now"
+    MAINTENANCE = "maintenance"
     KEY_REFUSED = "key_refused"
     REFUSED = "refused"
     FILE_REFUSED = "file_refused"
@@ -50,6 +55,7 @@ class Outcome(Enum):
 #: Answers by error class, looked up in order (the first that matches decides).
 _OUTCOME_OF: tuple[tuple[tuple[type[TraError], ...], Outcome], ...] = (
     ((RateLimited, ConcurrencyLimited, RateBudgetBusy), Outcome.NOT_NOW),
+    ((Maintenance,), Outcome.MAINTENANCE),
     ((KeyRevoked, ThirdPartyDisconnected, AccessForbidden, ForbiddenRoute), Outcome.KEY_REFUSED),
     ((BusinessRejection, AlreadyImported), Outcome.REFUSED),
     ((FolderNotFound,), Outcome.FILE_REFUSED),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from tra_core.domain.references import References
+from tra_core.domain.references import Account, References
+from tra_core.domain.triage import with_subsidiaries
 from tra_core.store.records import Connection
 from upload.messages import Fates, Report
-from upload.ports import Uploader, UploadPolicy, UploadPorts
+from upload.ports import AccountCreator, Uploader, UploadPolicy, UploadPorts
 
 
 class FileRun:
@@ -32,7 +33,10 @@ class FileRun:
         self.seen_fingerprint: str | None = None
         self.api_key: str | None = None
         self._uploader: Uploader | None = None
+        self._accounts: AccountCreator | None = None
         self._references: References | None = None
+        self.reference_version: int | None = None
+        """The version of the file's references the run checks entries against."""
 
     @property
     def policy(self) -> UploadPolicy:
@@ -64,10 +68,20 @@ class FileRun:
             self._uploader = self.ports.uploaders.open(self.api_key)
         return self._uploader
 
+    def account_creator(self) -> AccountCreator:
+        """MyUnisoft's find-or-create of accounts, for the run's key (opened once)."""
+        if self._accounts is None:
+            assert self.api_key is not None
+            self._accounts = self.ports.accounts.open(self.api_key)
+        return self._accounts
+
     def close(self) -> None:
         if self._uploader is not None:
             self._uploader.close()
             self._uploader = None
+        if self._accounts is not None:
+            self._accounts.close()
+            self._accounts = None
 
     def references(self) -> References | None:
         """The file's current references (read once), or ``None`` when never fetched."""
@@ -78,7 +92,21 @@ class FileRun:
                     self.connection_id, self.society_id, file.reference_version
                 )
                 self._references = None if snapshot is None else snapshot.references
+                self.reference_version = file.reference_version
         return self._references
+
+    def add_subsidiaries(self, accounts: Iterable[Account], version: int | None = None) -> None:
+        """Accounts the run created: later checks of the run find them (``version``: the file's
+        references version that holds them, when it was recorded)."""
+        if self._references is not None:
+            self._references = with_subsidiaries(self._references, accounts)
+        if version is not None:
+            self.reference_version = version
+
+    def references_moved(self) -> bool:
+        """Whether the file's references changed since the run read them (a refresh meanwhile)."""
+        file = self.ports.files.get(self.connection_id, self.society_id)
+        return file is not None and file.reference_version != self.reference_version
 
     def key_replaced(self) -> bool:
         """Whether the connection is active again, with another key than the one this run used."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from tra_core.myunisoft.models import UploadResult
+from tra_core.myunisoft.models import AccountRecord, ThirdPartyDetails, UploadResult
 from tra_core.store.ports import (
     ArchiveStore,
     BatchRepository,
@@ -42,6 +42,28 @@ class Uploaders(Protocol):
     """Opens an :class:`Uploader` for a firm's key."""
 
     def open(self, api_key: str) -> Uploader: ...
+
+
+class AccountCreator(Protocol):
+    """MyUnisoft's find-or-create of an account (``MyUnisoftClient.create_account``): safe to repeat,
+    two callers racing for one number get one account."""
+
+    def create_account(
+        self,
+        society_id: int,
+        account_number: str,
+        label: str,
+        *,
+        third_party: ThirdPartyDetails | None = None,
+    ) -> AccountRecord: ...
+
+    def close(self) -> None: ...
+
+
+class AccountCreators(Protocol):
+    """Opens an :class:`AccountCreator` for a firm's key (drawing on the key's rate budget)."""
+
+    def open(self, api_key: str) -> AccountCreator: ...
 
 
 @dataclass(frozen=True)
@@ -80,5 +102,7 @@ class UploadPorts:
     documents: DocumentStore
     queue: UploadQueue
     uploaders: Uploaders
+    accounts: AccountCreators
+    """Creates the subsidiary accounts entries name and the client file lacks."""
     clock: Callable[[], datetime]
     policy: UploadPolicy = UploadPolicy()

@@ -21,6 +21,7 @@ from upload.settling import (
     settle_rejected,
     settle_uploaded,
     transient,
+    wait_out_maintenance,
 )
 
 
@@ -72,6 +73,9 @@ def settle_answer(
         batches.settle(batch.batch_id, owner, now=now, free=True)
         run.fates.retry(members, wait_for(run, answer.error))
         run.count("rate_limited")
+    elif answer.outcome is Outcome.MAINTENANCE:
+        batches.settle(batch.batch_id, owner, now=now, free=True)
+        wait_out_maintenance(run, batch, answer.error)
     elif answer.outcome is Outcome.KEY_REFUSED:
         batches.settle(batch.batch_id, owner, now=now, free=True)
         key_refused(run, batch, answer.error, unsettled)

@@ -7,11 +7,11 @@ batch are settled one by one, conditional on the status they were read in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from tra_core.domain.errors import TraError
-from tra_core.domain.lifecycle import OPEN_STATUSES, Transition
+from tra_core.domain.lifecycle import OPEN_STATUSES, EntryStatus, Transition
 from tra_core.store.batches import BatchRecord
 from tra_core.store.entries import EntryChange, EntryIssue, EntryKey, EntryRecord
 from upload.answers import issue_of
@@ -42,6 +42,7 @@ def update_members(
     attempts: int,
     set_values: dict[str, Any] | None = None,
     remove: Sequence[str] = (),
+    expect_status: Collection[EntryStatus] = OPEN_STATUSES,
 ) -> None:
     """Change every entry still carried by ``batch`` (one request for the whole batch)."""
     changes = [
@@ -49,7 +50,7 @@ def update_members(
             key=EntryKey(run.connection_id, run.society_id, member.entry_id),
             version=member.version,
             transition=transition,
-            expect_status=OPEN_STATUSES,
+            expect_status=expect_status,
             expect_batch=batch.batch_id,
             set_values=set_values,
             remove=remove,
@@ -76,7 +77,7 @@ def settle_uploaded(run: FileRun, batch: BatchRecord, unsettled: int, *, counted
             "request_id": batch.request_id,
             "uploaded_at": (batch.uploaded_at or run.ports.clock()).isoformat(),
         },
-        remove=("last_error",),
+        remove=("last_error", "maintenance_waits"),
     )
     run.count("uploaded", len(batch.members))
     run.fates.done(_members(batch))
@@ -184,8 +185,9 @@ def reject_checked(run: FileRun, record: EntryRecord, issues: list[EntryIssue]) 
     run.fates.done([record.entry_id])
 
 
-def not_ready(run: FileRun, record: EntryRecord) -> None:
-    """The file's references were never fetched: try again later, as a counted attempt."""
+def not_ready(run: FileRun, record: EntryRecord, issue: EntryIssue = REFERENCES_NOT_READY) -> None:
+    """The file's references were never fetched (or ``issue``, another failure that may pass, stopped
+    the entry before any batch): try again later, as a counted attempt."""
     exhausted = record.attempts + 1 >= run.policy.max_attempts
     run.ports.entries.update(
         record.key,
@@ -194,7 +196,7 @@ def not_ready(run: FileRun, record: EntryRecord) -> None:
         transition=Transition.FAIL if exhausted else None,
         expect_status=[record.status],
         expect_batch=record.batch_id,
-        set_values={"last_error": REFERENCES_NOT_READY.as_item()},
+        set_values={"last_error": issue.as_item()},
         add_attempts=1,
     )
     if exhausted:
@@ -202,3 +204,92 @@ def not_ready(run: FileRun, record: EntryRecord) -> None:
         run.fates.dead_letter([record.entry_id])
     else:
         run.fates.retry([record.entry_id], run.policy.backoff(record.attempts + 1))
+
+
+def park_for_references(run: FileRun, record: EntryRecord, issues: list[EntryIssue]) -> bool:
+    """The entry is right but the client file lacks a fiscal year, or a third party the bridge may
+    not create: it waits (``waiting_for_references``) with its problems until a refresh resumes it.
+
+    ``False`` when the entry was not parked: it is in a status that cannot wait for references
+    (a stale message of an entry waiting for its key); its message is done either way.
+    """
+    if not Transition.PARK_FOR_REFERENCES.allows(record.status):
+        run.fates.done([record.entry_id])
+        return False
+    parked = run.ports.entries.update(
+        record.key,
+        record.version,
+        now=run.ports.clock(),
+        transition=Transition.PARK_FOR_REFERENCES,
+        expect_status=[record.status],
+        expect_batch=record.batch_id,
+        set_values={"problems": [i.as_item() for i in issues], "last_error": issues[0].as_item()},
+        remove=("batch_id",) if record.batch_id else (),
+    )
+    if parked is not None:
+        run.count("waiting_for_references")
+    return parked is not None
+
+
+def unpark_moved(run: FileRun, parked: list[EntryRecord]) -> None:
+    """Decide the messages of the entries just parked: done, unless a refresh moved the file's
+    references meanwhile (its resume may have missed them): then they are queued again at once."""
+    entry_ids = [r.entry_id for r in parked]
+    if parked and run.references_moved():
+        for record in parked:
+            run.ports.entries.update(
+                record.key,
+                record.version,
+                now=run.ports.clock(),
+                transition=Transition.RESUME,
+                expect_status=[EntryStatus.WAITING_FOR_REFERENCES],
+            )
+        run.fates.retry(entry_ids, 1.0)
+        return
+    run.fates.done(entry_ids)
+
+
+def maintenance_delay(run: FileRun, waits: int) -> float:
+    """The wait after the ``waits``-th maintenance answer: the upload backoff, never an attempt."""
+    run.count("maintenance")
+    return run.policy.backoff(waits)
+
+
+def wait_out_maintenance(run: FileRun, batch: BatchRecord, exc: TraError) -> None:
+    """MyUnisoft is under maintenance: nothing was imported (assumption A7). No attempt is spent;
+    the entries wait, ``queued`` again when the batch can be dissolved (no earlier post of it may
+    have reached MyUnisoft), and come back after a growing delay."""
+    current = run.ports.entries.get_many(batch.keys())
+    waits = 1 + max(
+        (r.maintenance_waits for r in current.values() if r.batch_id == batch.batch_id), default=0
+    )
+    dissolved = not batch.may_be_imported and run.ports.batches.abandon(
+        batch.batch_id, run.owner, now=run.ports.clock()
+    )
+    update_members(
+        run,
+        batch,
+        transition=Transition.REQUEUE if dissolved else None,
+        attempts=0,
+        set_values={"maintenance_waits": waits, "last_error": issue_of(exc).as_item()},
+        remove=("batch_id",) if dissolved else (),
+        expect_status=[EntryStatus.UPLOADING] if dissolved else OPEN_STATUSES,
+    )
+    run.fates.retry(_members(batch), maintenance_delay(run, waits))
+
+
+def hold_for_maintenance(run: FileRun, records: list[EntryRecord], exc: TraError) -> None:
+    """MyUnisoft is under maintenance before the entries joined a batch (creating an account): they
+    keep their status and come back after a growing delay, no attempt spent."""
+    waits = 1 + max((r.maintenance_waits for r in records), default=0)
+    now = run.ports.clock()
+    for record in records:
+        run.ports.entries.update(
+            record.key,
+            record.version,
+            now=now,
+            expect_status=[record.status],
+            expect_batch=record.batch_id,
+            set_values={"maintenance_waits": waits, "last_error": issue_of(exc).as_item()},
+        )
+    run.fates.retry((r.entry_id for r in records), maintenance_delay(run, waits))

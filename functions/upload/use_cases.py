@@ -9,10 +9,13 @@ For each client file named by the messages:
    ``waiting_for_key``: ``PUT /connections/{id}/key`` re-queues them.
 3. Entries already inside a batch (a retry, a crashed worker's work) are finished *through that
    batch*: the frozen archive is re-sent as is, so MyUnisoft sees the same ``.tra`` bytes.
-4. Other entries are checked against the file's current references and their documents (every
-   reason is kept: ``rejected``, nothing sent), rendered to TRA, zipped with their documents into
-   one archive per file (several entries per archive under backlog), frozen in S3, and moved into
-   a new batch by one transaction (``upload.batching``).
+4. Other entries are checked against the file's current references (``upload.subsidiaries``: an
+   entry wrong in itself is ``rejected`` with every reason; one that needs a fiscal year, or a
+   third party the bridge may not create, waits as ``waiting_for_references``; missing third
+   parties are created) and their documents, rendered to TRA with the new batch's id in the
+   header, zipped with their documents into one archive per file (several entries per archive
+   under backlog), frozen in S3, and moved into a new batch by one transaction
+   (``upload.batching``).
 5. The batch is uploaded by the holder of its lease (``upload.sending``) and its entries settled
    from MyUnisoft's answer (``upload.answers``, ``upload.settling``); an archive of several entries
    that MyUnisoft refused is bisected to find the bad one.
@@ -28,10 +31,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from tra_core.domain.checks import check_against_references
 from tra_core.domain.lifecycle import FINAL_STATUSES, EntryStatus, Transition
 from tra_core.store.batches import BatchRecord, BatchStatus
-from tra_core.store.entries import EntryIssue, EntryKey, EntryRecord
+from tra_core.store.entries import EntryKey, EntryRecord
 from tra_core.store.errors import KeyNotFound
 from tra_core.store.records import key_fingerprint
 from upload.batching import BatchPlan, Ready, chunks, form_batch
@@ -41,6 +43,7 @@ from upload.messages import Delivery, Fates, Report
 from upload.ports import UploadPolicy, UploadPorts
 from upload.sending import send
 from upload.settling import not_ready, park, reject_checked, settle_rejected, settle_uploaded
+from upload.subsidiaries import sort_out
 
 __all__ = ["Delivery", "Report", "UploadPolicy", "UploadPorts", "process"]
 
@@ -121,6 +124,8 @@ def current_records(run: FileRun) -> list[EntryRecord]:
             and d.request.version == record.version
             and record.tenant == run.tenant
             and record.status not in FINAL_STATUSES
+            # A waiting entry is queued again by the refresh that resumes it, with a new message.
+            and record.status is not EntryStatus.WAITING_FOR_REFERENCES
         ]
         for delivery in deliveries[key.entry_id]:
             if delivery not in current:
@@ -206,20 +211,17 @@ def form(run: FileRun, records: list[EntryRecord], max_entries: int) -> None:
             not_ready(run, record)
         return
     ready: list[Ready] = []
-    for record in records:
-        entry = record.entry()
-        issues = [EntryIssue.of_problem(p) for p in check_against_references(entry, references)]
-        documents, document_issues = read_documents(
-            entry,
+    for going in sort_out(run, records, references):
+        documents, issues = read_documents(
+            going.entry,
             (run.connection_id, run.society_id),
             run.ports.documents,
             max_bytes=run.policy.document_max_bytes,
         )
-        issues.extend(document_issues)
         if issues:
-            reject_checked(run, record, issues)
+            reject_checked(run, going.record, issues)
             continue
-        ready.append(Ready(record, entry, documents))
+        ready.append(Ready(going.record, going.entry, documents, going.notices))
     ready.sort(key=lambda r: (r.entry.date, r.entry.entry_id))
     for chunk in chunks(ready, max_entries, run.policy.batch_max_bytes):
         new_batch(run, chunk, retry_race=True)

@@ -25,6 +25,8 @@ from upload.settings import UploadSettings, get_settings
 
 #: One HTTP attempt per upload: the worker retries through the queue, counting every attempt.
 UPLOAD_RETRY = RetryPolicy(max_attempts=1)
+#: Account creation is find-or-create (assumption A12): a few quick tries, each drawn on the budget.
+ACCOUNT_RETRY = RetryPolicy(max_attempts=3, max_total_s=20.0)
 #: The MyUnisoft client's timeout for an upload (``MyUnisoftClient(upload_timeout=...)`` default).
 UPLOAD_TIMEOUT_S = 120.0
 
@@ -87,6 +89,7 @@ def _ports(settings: UploadSettings) -> UploadPorts:
             kind="upload",
         ),
         uploaders=budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=UPLOAD_RETRY),
+        accounts=budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=ACCOUNT_RETRY),
         clock=utc_now,
         policy=UploadPolicy(
             max_attempts=settings.UPLOAD_MAX_ATTEMPTS,

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from api.entries import IntakePorts
+from tests.support.accounts import FakeAccounts
 from tests.support.fakes import Clock, InMemoryConnections, InMemoryFiles, InMemorySnapshots, InMemoryVault
 from tests.support.uploads import (
     FakeUploads,
@@ -103,6 +104,7 @@ class World:
         self.documents = InMemoryDocuments()
         self.queue = InMemoryUploadQueue()
         self.myunisoft = FakeUploads()
+        self.accounts = FakeAccounts()
         self.policy = UploadPolicy(max_attempts=3, retry_base_s=10, retry_max_s=100, lease_s=60)
         self.connection_id = connection_id_for(TENANT, 1)
         now = self.clock()
@@ -163,6 +165,7 @@ class World:
             documents=self.documents,
             queue=self.queue,
             uploaders=self.myunisoft,
+            accounts=self.accounts,
             clock=self.clock,
             policy=self.policy,
         )

@@ -148,3 +148,16 @@ def test_default_piece_type_follows_the_kind_and_the_third_party_line(kind, line
 def test_an_explicit_piece_type_overrides_the_default(purchase):
     purchase["piece_type"] = "OD"
     assert parse_entries(purchase)[0][0].effective_piece_type == "OD"
+
+
+def test_an_entry_with_a_partial_third_party_reads_back_as_stored(purchase):
+    # Given a line naming a third party with only some of its details
+    purchase["lines"][0]["third_party"] = {"name": "EDF SA", "siren": "552081317"}
+    (entry,) = parse_entries(purchase)[0]
+
+    # When it is stored as JSON and read back (the worker re-reads the stored body)
+    again = type(entry).model_validate(decode_json(entry.model_dump_json()))
+
+    # Then nothing is lost or refused (the absent details read as None)
+    assert again == entry
+    assert again.lines[0].third_party is not None and again.lines[0].third_party.email is None

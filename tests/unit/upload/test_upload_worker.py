@@ -88,17 +88,21 @@ def test_a_redelivered_message_of_an_uploaded_entry_changes_nothing(world: World
             {
                 "lines": [
                     {"account": "401000", "subsidiary": "NOBODY", "credit": "10"},
-                    {"account": "606100", "debit": "10"},
+                    {"account": "699999", "debit": "10"},
                 ]
             },
-            ["SUBSIDIARY_UNKNOWN"],
-            id="unknown-subsidiary",
+            ["SUBSIDIARY_UNKNOWN", "ACCOUNT_UNKNOWN"],
+            id="unknown-subsidiary-with-an-unknown-account",
         ),
         pytest.param({"journal": "XYZ"}, ["JOURNAL_UNKNOWN"], id="unknown-journal"),
         pytest.param({"journal": "ACA"}, ["JOURNAL_BLOCKED"], id="blocked-journal"),
         pytest.param({"journal": "AN"}, ["JOURNAL_OPENING_BALANCE"], id="opening-balance-journal"),
         pytest.param({"date": "2025-06-30"}, ["FISCAL_YEAR_CLOSED"], id="closed-year"),
-        pytest.param({"date": "2030-01-02"}, ["FISCAL_YEAR_MISSING"], id="no-year"),
+        pytest.param(
+            {"journal": "XYZ", "date": "2030-01-02"},
+            ["JOURNAL_UNKNOWN", "FISCAL_YEAR_MISSING"],
+            id="no-year-and-more",
+        ),
         pytest.param(
             {"journal": "XYZ", "date": "2025-06-30"}, ["JOURNAL_UNKNOWN", "FISCAL_YEAR_CLOSED"], id="several"
         ),
@@ -120,6 +124,7 @@ def test_an_entry_failing_the_references_is_rejected_with_every_reason_and_not_s
     assert all(p.message for p in record.problems)
     assert record.last_error is not None and record.last_error.code == codes[0]
     assert world.myunisoft.calls == []
+    assert world.accounts.calls == []  # an entry rejected anyway leaves no new account behind
     assert report.failed == []
 
 
