@@ -17,6 +17,8 @@ class RefreshSettings(BaseModel):
     TABLE_NAME: NonEmpty
     BUCKET_NAME: NonEmpty
     REFRESH_QUEUE_URL: NonEmpty
+    #: Where entries waiting for references are queued again after a refresh of their file.
+    UPLOAD_QUEUE_URL: NonEmpty
     KEY_SECRET_PREFIX: NonEmpty
     THIRD_PARTY_SECRET_ID: NonEmpty
     MYUNISOFT_BASE_URL: NonEmpty

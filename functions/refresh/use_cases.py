@@ -5,7 +5,8 @@
   budget paces the work.
 - ``handle``: one queue message. A file refresh reads the chart of accounts, the journals and the
   fiscal years, classifies subsidiary accounts (docs/architecture.md §3.2), and stores a new snapshot with its
-  diff only when something changed. A rediscovery lists the firm's dossiers again.
+  diff only when something changed; then the file's entries waiting for references are queued
+  again (``refresh.waiting``). A rediscovery lists the firm's dossiers again.
 
 A refused key (revoked, integration disabled) marks the connection ``revoked`` and parks its work:
 later messages of that connection are skipped until a new key is put. Transient failures raise, so
@@ -16,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
 from refresh.diff import diff_references
+from refresh.waiting import resume_waiting
 from tra_core.domain.references import Account, FiscalYear, Journal, References, classify_accounts
 from tra_core.myunisoft.errors import (
     AccessForbidden,
@@ -34,7 +36,15 @@ from tra_core.myunisoft.errors import (
 )
 from tra_core.myunisoft.models import AccountRecord, Diary, FiscalYearRecord, Society
 from tra_core.store.errors import KeyNotFound, SnapshotExists
-from tra_core.store.ports import ConnectionRepository, FileRepository, KeyVault, RefreshQueue, SnapshotStore
+from tra_core.store.ports import (
+    ConnectionRepository,
+    EntryRepository,
+    FileRepository,
+    KeyVault,
+    RefreshQueue,
+    SnapshotStore,
+    UploadQueue,
+)
 from tra_core.store.records import (
     ClientFile,
     Connection,
@@ -79,6 +89,9 @@ class RefreshPorts:
     vault: KeyVault
     queue: RefreshQueue
     clients: ReferenceClients
+    entries: EntryRepository
+    uploads: UploadQueue
+    """The upload queue, where entries waiting for references are queued again."""
     clock: Callable[[], datetime]
 
 
@@ -94,6 +107,8 @@ class Handled:
     outcome: HandledAs
     detail: str = ""
     version: int | None = None
+    resumed: int = 0
+    """Entries waiting for references queued again after the refresh."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +203,18 @@ def refresh_file(
                 connection.connection_id, society_id, _failure(now, "retrying", exc, file.reference_version)
             )
         raise
-    return _store(file, references, now, ports)
+    handled = _store(file, references, now, ports)
+    if handled.outcome == "superseded":
+        # Another writer (a concurrent refresh, or the upload worker recording an account it created)
+        # moved the file first: store what was just read on top of its version.
+        moved = ports.files.get(connection.connection_id, society_id)
+        handled = handled if moved is None else _store(moved, references, now, ports)
+    if handled.outcome not in ("updated", "unchanged"):
+        return handled
+    resumed = resume_waiting(
+        connection.connection_id, society_id, entries=ports.entries, uploads=ports.uploads, clock=ports.clock
+    )
+    return replace(handled, resumed=resumed)
 
 
 def build_references(

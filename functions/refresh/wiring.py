@@ -12,6 +12,7 @@ from refresh.settings import get_settings
 from refresh.use_cases import RefreshPorts
 from tra_core.myunisoft.client import RetryPolicy
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
+from tra_core.store.dynamodb_entries import DynamoDBEntries
 from tra_core.store.queues import SqsQueue
 from tra_core.store.secrets import SecretsManagerKeyVault
 from tra_core.store.snapshots import S3Snapshots
@@ -30,13 +31,16 @@ def get_ports() -> RefreshPorts:
     session = boto3.session.Session()
     dynamodb = session.client("dynamodb")
     secrets = session.client("secretsmanager")
+    sqs = session.client("sqs")
     return RefreshPorts(
         connections=DynamoDBConnections(dynamodb, settings.TABLE_NAME),
         files=DynamoDBFiles(dynamodb, settings.TABLE_NAME),
         snapshots=S3Snapshots(session.client("s3"), settings.BUCKET_NAME),
         vault=SecretsManagerKeyVault(secrets, settings.KEY_SECRET_PREFIX),
-        queue=SqsQueue(session.client("sqs"), settings.REFRESH_QUEUE_URL, kind="refresh"),
+        queue=SqsQueue(sqs, settings.REFRESH_QUEUE_URL, kind="refresh"),
         clients=budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=WORKER_RETRY),
+        entries=DynamoDBEntries(dynamodb, settings.TABLE_NAME),
+        uploads=SqsQueue(sqs, settings.UPLOAD_QUEUE_URL, kind="upload"),
         clock=utc_now,
     )
 

@@ -16,6 +16,7 @@ from tests.support.fakes import (
     InMemoryVault,
     standard_dossier,
 )
+from tests.support.uploads import InMemoryEntries, InMemoryUploadQueue
 from tra_core.store.records import (
     Connection,
     ConnectionStatus,
@@ -44,6 +45,8 @@ def ports(myunisoft: FakeMyUnisoft) -> RefreshPorts:
         vault=InMemoryVault(),
         queue=InMemoryQueue(),
         clients=myunisoft,
+        entries=InMemoryEntries(),
+        uploads=InMemoryUploadQueue(),
         clock=Clock(),
     )
 
