@@ -36,7 +36,9 @@ def _refresh(ports: RefreshPorts, connection: Connection, society_id: int) -> st
     return f"{handled.outcome}:{handled.resumed}"
 
 
-def test_a_refresh_queues_the_files_waiting_entries_again(ports: RefreshPorts, connection: Connection) -> None:
+def test_a_refresh_queues_the_files_waiting_entries_again(
+    ports: RefreshPorts, connection: Connection
+) -> None:
     # Given entries waiting for references in two files
     here = _waiting(ports, connection, 101, "jan-1")
     there = _waiting(ports, connection, 102, "jan-2")
