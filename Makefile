@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test unit lint bench clean dynamodb-local validate demo build
+.PHONY: install test unit lint bench clean dynamodb-local validate demo build openapi
 
 install: $(STAMP)
 
@@ -63,6 +63,10 @@ demo: install dynamodb-local
 build: $(TOOLS_STAMP) install
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-3 $(TOOLS)/bin/sam build --template template.yaml
 	$(BIN)/python -m local.lambda_check .aws-sam/build
+
+# docs/openapi.json, generated from the API's routes (a test keeps it equal to the code).
+openapi: install
+	PYTHONPATH=functions:layers/tra_core $(BIN)/python -m api.openapi docs/openapi.json
 
 bench: install
 	$(BIN)/python bench/bench_tra.py

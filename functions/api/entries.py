@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from api.connections import ApiPorts, Connected, replace_key
-from api.entry_checks import attachment_problems, decode_body, parse_body
+from api.entry_checks import MAX_PAGE, check_entries, refusal
 from api.errors import ConnectionNotActive, EntryConflict, InvalidRequest, NotFound
 from api.files import get_file
 from tra_core.domain.checks import check_against_references
-from tra_core.domain.entry import Entry, parse_entries
+from tra_core.domain.entry import Entry
 from tra_core.domain.errors import EntryProblem, Notice
 from tra_core.domain.references import References
 from tra_core.store.entries import (
@@ -39,8 +39,6 @@ from tra_core.store.ports import ConnectionRepository, FileRepository, SnapshotS
 from tra_core.store.records import ClientFile, Connection, ConnectionStatus
 from tra_core.store.upload_ports import DocumentStore, EntryRepository, UploadQueue
 from tra_core.tra.writer import RenderedTra, TraOptions, render_tra
-
-MAX_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,7 @@ def references_of(file: ClientFile, ports: IntakePorts) -> References | None:
 # -- use cases -------------------------------------------------------------------------------------
 
 
-def submit_entries(tenant: str, file_id: str, body: str | None, ports: IntakePorts) -> list[Accepted]:
+def submit_entries(tenant: str, file_id: str, raw: object, ports: IntakePorts) -> list[Accepted]:
     """Store and queue the posted entries (see the module docstring); one result per entry, in order.
 
     Raises ``EntryConflict`` when every posted entry is outdated (nothing was accepted).
@@ -125,7 +123,10 @@ def submit_entries(tenant: str, file_id: str, body: str | None, ports: IntakePor
             "(PUT /connections/{id}/key) before posting entries.",
             details={"connection_id": file.connection_id},
         )
-    entries = parse_body(body, file)
+    checked = check_entries(raw, file)
+    if checked.problems:
+        raise refusal(checked.problems)
+    entries = checked.entries
     notices = warnings_by_entry(render_tra(entries, TraOptions()))
     now = ports.clock()
     accepted: list[Accepted] = []
@@ -166,12 +167,12 @@ def submit_entries(tenant: str, file_id: str, body: str | None, ports: IntakePor
     return accepted
 
 
-def preview_entries(tenant: str, file_id: str, body: str | None, ports: IntakePorts) -> Preview:
-    """A dry run: schema checks, checks against the file's current references, and the TRA text."""
+def preview_entries(tenant: str, file_id: str, raw: object, ports: IntakePorts) -> Preview:
+    """A dry run: the checks of ``submit_entries`` (the same refusals, the same problems), checks
+    against the file's current references, and the TRA text."""
     file = get_file(tenant, file_id, ports)
-    raw = decode_body(body)
-    entries, problems = parse_entries(raw)
-    problems.extend(attachment_problems(entries, file))
+    shared = check_entries(raw, file)
+    entries, problems = shared.entries, shared.problems
     references = references_of(file, ports)
     checked = [
         (entry, tuple(check_against_references(entry, references)) if references is not None else ())

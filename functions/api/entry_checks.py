@@ -1,35 +1,28 @@
 """The checks every posted body of entries goes through before anything is stored (docs/architecture.md §3.4).
 
-The body holds one entry or a list: it must be JSON, hold at most ``MAX_ENTRIES_PER_REQUEST``
-entries, each valid against the entry schema (docs/architecture.md §3.1), naming documents of this
-client file only, once per request, and small enough to travel in one queue message.
+The body (decoded at the edge, ``api.request``) holds one entry or a list: at most
+``MAX_ENTRIES_PER_REQUEST`` entries, each valid against the entry schema (docs/architecture.md
+§3.1), naming documents of this client file only, once per request, and small enough to travel in
+one queue message.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from api.errors import InvalidRequest, RequestTooLarge
-from tra_core.domain.entry import Entry, decode_json, parse_entries
+from tra_core.domain.entry import Entry, parse_entries
 from tra_core.domain.errors import EntryProblem
 from tra_core.store.attachments import parse_attachment_key
 from tra_core.store.records import ClientFile
 
 MAX_ENTRIES_PER_REQUEST = 500
+MAX_PAGE = 1000
+"""Most entries of one page of ``GET .../entries``."""
 MAX_ENTRY_BYTES = 200_000
 """An entry travels in one SQS message (at most 256 KiB with its envelope)."""
-
-
-def decode_body(body: str | None) -> object:
-    """The body's JSON, or ``InvalidRequest`` (``INVALID_JSON``) when it is empty or not JSON."""
-    if not body:
-        raise InvalidRequest("The body must hold one entry or a list of entries (JSON).", code="INVALID_JSON")
-    try:
-        return decode_json(body)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise InvalidRequest("The body is not valid JSON.", code="INVALID_JSON") from None
 
 
 def attachment_problems(entries: Sequence[Entry], file: ClientFile) -> list[EntryProblem]:
@@ -91,9 +84,20 @@ def size_problems(entries: Sequence[Entry]) -> list[EntryProblem]:
     ]
 
 
-def parse_body(body: str | None, file: ClientFile) -> list[Entry]:
-    """Every entry of the body, or ``InvalidRequest`` listing every problem of every entry."""
-    raw = decode_body(body)
+@dataclass(frozen=True)
+class CheckedEntries:
+    """The entries of a body that passed the entry schema, and every problem found."""
+
+    entries: list[Entry]
+    problems: list[EntryProblem]
+
+
+def check_entries(raw: object, file: ClientFile) -> CheckedEntries:
+    """The checks of ``POST .../entries``, which the preview runs too (one code path).
+
+    ``raw`` is the decoded body: one entry or a list. Too many entries refuse the whole request
+    (``RequestTooLarge``); any other problem is listed, entry by entry.
+    """
     if isinstance(raw, list) and len(raw) > MAX_ENTRIES_PER_REQUEST:
         raise RequestTooLarge(
             f"At most {MAX_ENTRIES_PER_REQUEST} entries per request; send the others in further requests.",
@@ -103,12 +107,15 @@ def parse_body(body: str | None, file: ClientFile) -> list[Entry]:
     problems.extend(attachment_problems(entries, file))
     problems.extend(repeated_problems(entries))
     problems.extend(size_problems(entries))
-    if problems:
-        count = len(problems)
-        raise InvalidRequest(
-            f"The entries were not accepted: {count} problem{'s' if count > 1 else ''} to fix. "
-            "Nothing was stored.",
-            code="INVALID_ENTRIES",
-            details={"problems": [p.as_dict() for p in problems]},
-        )
-    return entries
+    return CheckedEntries(entries, problems)
+
+
+def refusal(problems: Sequence[EntryProblem]) -> InvalidRequest:
+    """What ``POST .../entries`` answers when the checks found problems: all of them, nothing stored."""
+    count = len(problems)
+    return InvalidRequest(
+        f"The entries were not accepted: {count} problem{'s' if count > 1 else ''} to fix. "
+        "Nothing was stored.",
+        code="INVALID_ENTRIES",
+        details={"problems": [p.as_dict() for p in problems]},
+    )

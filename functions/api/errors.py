@@ -77,3 +77,9 @@ class RequestTooLarge(TraError):
     """Too many entries, or an entry too large, in one request."""
 
     code = "REQUEST_TOO_LARGE"
+
+
+class UnsupportedMediaType(TraError):
+    """The body is not sent as JSON."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"
