@@ -14,23 +14,9 @@ import pytest
 
 from local.demo import DEMO_KEY
 from local.launcher import StackProcess
-from local.services import find_dynamodb_local
 from tests.support.openapi import assert_conforms
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    try:
-        find_dynamodb_local()
-    except Exception as exc:
-        pytest.skip(f"DynamoDB Local is not installed ({exc}); `make test` installs it")
-    process = StackProcess(
-        tmp_path_factory.mktemp("stack"), ["--api-port", "0", "--emulator-port", "0", "--retry-delay", "1"]
-    )
-    with process.start(timeout_s=120):
-        yield process
 
 
 @pytest.fixture(scope="module")
