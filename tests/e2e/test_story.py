@@ -20,24 +20,14 @@ import pytest
 
 from local.demo import UPLOAD_ROUTES, Console, Story
 from local.launcher import StackProcess
-from local.services import find_dynamodb_local
+from tests.support.local_stack import fast_stack
 
 pytestmark = pytest.mark.e2e
-
-FAST = ["--parameter", "RateLimitRequests=100", "--parameter", "RateLimitWindowSeconds=1"]
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    try:
-        find_dynamodb_local()
-    except Exception as exc:
-        pytest.skip(f"DynamoDB Local is not installed ({exc}); `make test` installs it")
-    process = StackProcess(
-        tmp_path_factory.mktemp("stack"),
-        ["--api-port", "0", "--emulator-port", "0", "--retry-delay", "1", *FAST],
-    )
-    with process.start(timeout_s=120):
+    with fast_stack(tmp_path_factory.mktemp("stack"), skip_without_dynamodb=True) as process:
         yield process
 
 
