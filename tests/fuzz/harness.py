@@ -39,7 +39,7 @@ class FuzzWorld:
     story: Story
     schema_source: str = ""
     requests: dict[str, int] = field(default_factory=dict)
-    statuses: dict[str, dict[int, int]] = field(default_factory=dict)
+    answers: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: dict[str, set[str]] = field(default_factory=dict)
     started_s: float = field(default_factory=time.monotonic)
 
@@ -47,17 +47,18 @@ class FuzzWorld:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer dev:{self.tenant}"}
 
-    def record(self, label: str, status: int) -> None:
+    def record(self, label: str, answer: str) -> None:
+        """One request of ``label`` answered ``answer`` (its status and error code)."""
         self.requests[label] = self.requests.get(label, 0) + 1
-        seen = self.statuses.setdefault(label, {})
-        seen[status] = seen.get(status, 0) + 1
+        seen = self.answers.setdefault(label, {})
+        seen[answer] = seen.get(answer, 0) + 1
 
     def summary(self) -> list[str]:
-        """The run in lines: requests and statuses per operation, then every distinct failure."""
+        """The run in lines: requests and answers per operation, then every distinct failure."""
         lines = [f"schema: {self.schema_source}; stack: {self.api}; tenant: {self.tenant}", f"{self.ids}"]
         for label in sorted(self.requests):
-            statuses = ", ".join(f"{s}×{n}" for s, n in sorted(self.statuses.get(label, {}).items()))
-            lines.append(f"  {label}: {self.requests[label]} requests ({statuses})")
+            answers = ", ".join(f"{a} ×{n}" for a, n in sorted(self.answers.get(label, {}).items()))
+            lines.append(f"  {label}: {self.requests[label]} requests ({answers})")
         elapsed = time.monotonic() - self.started_s
         lines.append(
             f"total: {sum(self.requests.values())} requests over {len(self.requests)} operations"
@@ -92,7 +93,13 @@ def fuzz_config(max_examples: int) -> schemathesis.Config:
             "seed": SEED,
             "request-timeout": 60,
             "continue-on-failure": True,
-            "generation": {"max-examples": max_examples, "mode": "all", "database": "none"},
+            # No shrinking: a failure is reported as found (with its curl command), which bounds the run.
+            "generation": {
+                "max-examples": max_examples,
+                "mode": "all",
+                "database": "none",
+                "no-shrink": True,
+            },
             "phases": {"stateful": {"enabled": False}},
         }
     )
@@ -115,3 +122,19 @@ def real_ids_hook() -> Any:
         return st.tuples(*choices).map(lambda values: dict(zip(parameters, values, strict=True)))
 
     return flatmap_path_parameters
+
+
+def aim_coverage_case_at_real_ids(case: Any, ids: RealIds) -> None:
+    """A coverage-phase case that tests its body or query gets the real ids in its path.
+
+    The coverage phase (the schema's boundaries, one by one) runs no generation hooks, so without
+    this its body cases would all stop at "no such file". A case whose target is a path parameter
+    keeps its generated value: a hostile id is the point of that case.
+    """
+    meta = case.meta
+    if meta is None or meta.phase.name != "coverage" or not case.path_parameters:
+        return
+    if getattr(meta.phase.data, "parameter_location", None) == "path":
+        return
+    real = ids.by_parameter()
+    case.path_parameters = {name: real.get(name, value) for name, value in case.path_parameters.items()}

@@ -15,7 +15,13 @@ import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tests.fuzz.harness import FuzzWorld, fuzz_config, openapi_document, real_ids_hook
+from tests.fuzz.harness import (
+    FuzzWorld,
+    aim_coverage_case_at_real_ids,
+    fuzz_config,
+    openapi_document,
+    real_ids_hook,
+)
 
 CHECKS = [not_a_server_error, response_schema_conformance]
 DISCONNECT = "DELETE /connections/{connection_id}"
@@ -30,14 +36,16 @@ schema.hook(real_ids_hook())
 def test_no_server_error_and_every_answer_conforms(case: Any, fuzz_world: FuzzWorld) -> None:
     fuzz_world.schema_source = SOURCE
     label = case.operation.label
+    aim_coverage_case_at_real_ids(case, fuzz_world.ids)
     response = case.call(base_url=fuzz_world.api, headers=fuzz_world.headers)
-    fuzz_world.record(label, response.status_code)
+    answer = f"{response.status_code} {_error_code(response)}"
+    fuzz_world.record(label, answer)
     try:
         case.validate_response(response, checks=CHECKS)
-    except AssertionError as exc:
+    except (AssertionError, BaseExceptionGroup) as exc:  # a failed check raises a FailureGroup
         titles = sorted({getattr(failure, "title", type(failure).__name__) for failure in _failures(exc)})
         fuzz_world.failures.setdefault(label, set()).add(
-            f"{', '.join(titles)}: {response.status_code} {_error_code(response)}"
+            f"{', '.join(titles)}: {answer}\n      {case.as_curl_command()[:400]}"
         )
         raise
     finally:
@@ -46,12 +54,14 @@ def test_no_server_error_and_every_answer_conforms(case: Any, fuzz_world: FuzzWo
             fuzz_world.story.onboard()
 
 
-def _failures(exc: AssertionError) -> list[Any]:
+def _failures(exc: BaseException) -> list[Any]:
     return list(getattr(exc, "exceptions", [exc]))
 
 
 def _error_code(response: Any) -> Any:
+    if response.status_code < 400:
+        return ""
     try:
         return str(response.json()["error"]["code"])
     except Exception:
-        return response.text[:80].replace("\n", " ")
+        return response.text[:40].replace("\n", " ")
