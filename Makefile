@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test unit lint bench clean dynamodb-local validate demo build openapi
+.PHONY: install test unit lint bench clean dynamodb-local validate demo build openapi fuzz
 
 install: $(STAMP)
 
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 
 test: install dynamodb-local
 	$(BIN)/python -m pytest
+
+# schemathesis against a fresh local stack: every operation of the API's OpenAPI document (tests/fuzz).
+fuzz: install dynamodb-local
+	BRIDGE_FUZZ=1 $(BIN)/python -m pytest tests/fuzz
 
 unit: install
 	$(BIN)/python -m pytest tests/unit
