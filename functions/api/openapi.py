@@ -45,7 +45,43 @@ def document() -> dict[str, Any]:
     )
     _drop_default_validation_answers(generated)
     _add_entry_schemas(generated["components"]["schemas"])
+    _add_gateway_answers(generated)
     return generated
+
+
+#: Answers API Gateway gives itself, before the function runs, in its own ``{"message"}`` shape.
+_GATEWAY_ANSWERS = {
+    "401": "the JWT authorizer refused the token (the gateway's own answer)",
+    "413": "the body is over the gateway's 10 MB (the gateway's own answer)",
+}
+
+
+def _add_gateway_answers(document: dict[str, Any]) -> None:
+    """Declare the gateway's own refusals next to the function's, so every answer conforms."""
+    document["components"]["schemas"]["GatewayMessage"] = {
+        "description": 'An answer of API Gateway itself, such as {"message": "Unauthorized"}.',
+        "properties": {"message": {"type": "string"}},
+        "required": ["message"],
+        "title": "GatewayMessage",
+        "type": "object",
+    }
+    gateway = {"$ref": _REF.format(model="GatewayMessage")}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for status, why in _GATEWAY_ANSWERS.items():
+                if status == "413" and "requestBody" not in operation:
+                    continue
+                answers = operation["responses"]
+                known = answers.get(status)
+                if known is None:
+                    answers[status] = {
+                        "description": f"Refused: {why}.",
+                        "content": {"application/json": {"schema": gateway}},
+                    }
+                    continue
+                content = known["content"]["application/json"]
+                content["schema"] = {"oneOf": [content["schema"], gateway]}
+                known["description"] += f" Or {why}."
 
 
 def _drop_default_validation_answers(document: dict[str, Any]) -> None:

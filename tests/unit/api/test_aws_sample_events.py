@@ -14,23 +14,10 @@ from api import wiring
 from api.connections import ApiPorts
 from tests.support.events import LambdaContext, load_event
 
-#: What template.yaml gives the function (the values do not matter: nothing leaves the process).
-ENVIRONMENT = dict.fromkeys(
-    ["TABLE_NAME", "BUCKET_NAME", "REFRESH_QUEUE_URL", "KEY_SECRET_PREFIX", "THIRD_PARTY_SECRET_ID"], "x"
-) | {
-    "MYUNISOFT_BASE_URL": "http://myunisoft.invalid",
-    "RATE_LIMIT_REQUESTS": "20",
-    "RATE_LIMIT_WINDOW_SECONDS": "10",
-    "RATE_LIMIT_MARGIN_SECONDS": "0.5",
-}
-
 
 @pytest.fixture
-def handler(ports: ApiPorts, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name, value in ENVIRONMENT.items():
-        monkeypatch.setenv(name, value)
-    wiring.reset()
-    monkeypatch.setattr(api_app, "get_ports", lambda: ports)
+def handler(ports: ApiPorts, monkeypatch: pytest.MonkeyPatch, api_environment: None) -> Any:
+    monkeypatch.setattr(wiring, "get_ports", lambda: ports)
 
     def invoke(event: dict[str, Any]) -> tuple[int, Any]:
         response = api_app.lambda_handler(event, LambdaContext())
