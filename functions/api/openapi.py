@@ -53,6 +53,7 @@ def document() -> dict[str, Any]:
 _GATEWAY_ANSWERS = {
     "401": "the JWT authorizer refused the token (the gateway's own answer)",
     "413": "the body is over the gateway's 10 MB (the gateway's own answer)",
+    "404": "a path parameter holding a slash matches no route (the gateway's own answer)",
 }
 
 
@@ -70,6 +71,8 @@ def _add_gateway_answers(document: dict[str, Any]) -> None:
         for operation in operations.values():
             for status, why in _GATEWAY_ANSWERS.items():
                 if status == "413" and "requestBody" not in operation:
+                    continue
+                if status == "404" and "404" not in operation["responses"]:
                     continue
                 answers = operation["responses"]
                 known = answers.get(status)
