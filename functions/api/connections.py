@@ -1,6 +1,6 @@
 """Use cases of the connection routes: connect a firm key, read, replace the key, disconnect.
 
-Onboarding (ARCHITECTURE §1.1): the key is validated *and activated* with
+Onboarding (docs/architecture.md §1): the key is validated *and activated* with
 ``GET /api/v1/key/info?mode=extended``; it must be a firm key whose routes cover what the bridge
 needs. It is stored encrypted (``KeyVault``), the firm's dossiers are discovered, one client file is
 created per dossier and a reference fetch is queued for each. The key itself is never returned,
@@ -128,6 +128,22 @@ def get_connection(tenant: str, connection_id: str, ports: ApiPorts) -> Connecti
     if connection is None:
         raise NotFound("No such connection.", details={"connection_id": connection_id})
     return connection
+
+
+def change_settings(
+    tenant: str, connection_id: str, *, create_missing_subsidiaries: bool, ports: ApiPorts
+) -> Connection:
+    """Change the connection's settings (``PATCH /connections/{id}``); the connection as it now is.
+
+    ``create_missing_subsidiaries`` applies to the entries the worker checks from now on; entries
+    already waiting for a third party are checked again at the next refresh of their file.
+    """
+    changed = ports.connections.set_settings(
+        tenant, connection_id, create_missing_subsidiaries=create_missing_subsidiaries, now=ports.clock()
+    )
+    if changed is None:
+        raise NotFound("No such connection.", details={"connection_id": connection_id})
+    return changed
 
 
 def disconnect(tenant: str, connection_id: str, ports: ApiPorts) -> Connection:

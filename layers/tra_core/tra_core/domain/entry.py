@@ -200,8 +200,7 @@ class ThirdParty(BaseModel):
 
     name: Annotated[str, BeforeValidator(_third_party_name)]
     siren: Annotated[OptionalText, _matching(_SIREN, "SIREN_INVALID", "a SIREN is exactly 9 digits")] = None
-    # The pattern bounds the length (64 + 1 + 189 = 254); a max_length constraint would refuse the
-    # None a stored entry reads back.
+    # The pattern bounds the address to 254 characters (64 before the @, 189 after).
     email: Annotated[
         OptionalText,
         _matching(_EMAIL, "EMAIL_INVALID", "must be an e-mail address such as compta@example.fr"),
