@@ -10,7 +10,9 @@ it did what it says:
    one entry is rejected with its reason and one label is truncated with its warning;
 5. the key is revoked in MyUnisoft: new entries are parked (``waiting_for_key``), not lost;
 6. a new key is pasted: the parked entries are uploaded;
-7. a final table of every entry's status and the TRA files MyUnisoft received.
+7. everyday entries (``local.demo_everyday``): a new supplier created on the fly, twin bank fees
+   both imported, a January entry that waits for its fiscal year and then goes through;
+8. a final table of every entry's status and the TRA files MyUnisoft received.
 
 :class:`Story` only speaks HTTP to the stack's API and the emulator's control routes, so the
 end-to-end test runs exactly this story too. The demo exits 0 only if every step passed.
@@ -30,6 +32,7 @@ from typing import Any, TextIO
 
 import httpx
 
+from local.demo_everyday import everyday
 from local.launcher import LaunchError, StackProcess
 
 TENANT = "cabinet-demo"
@@ -332,6 +335,10 @@ class Story:
                 ),
                 ("Revoke the key in MyUnisoft: new entries are parked", self.revoke),
                 ("Paste a new key: the parked entries are uploaded", self.replace_key),
+                (
+                    "Upload everyday entries: a new supplier, twin bank fees, a January entry",
+                    lambda: everyday(self),
+                ),
                 ("What MyUnisoft received", self.report),
             ]
             for title, action in steps:
