@@ -88,8 +88,10 @@ def test_every_rejection_reason_is_kept_with_its_message_and_every_entry_has_a_s
     bad = {
         "ACCOUNT_UNKNOWN": entry("r-account", lines=[supplier, line("699999", "debit")]),
         "ACCOUNT_CLOSED": entry("r-closed", lines=[supplier, line("471000", "debit")]),
+        # A missing third party or fiscal year alone is created or waited for (test_upload_third_parties,
+        # test_upload_waiting); alongside a mistake of the entry, every reason is kept.
         "SUBSIDIARY_UNKNOWN": entry(
-            "r-sub", lines=[line("401000", "credit", subsidiary="NOBODY"), line("606100", "debit")]
+            "r-sub", lines=[line("401000", "credit", subsidiary="NOBODY"), line("471000", "debit")]
         ),
         "JOURNAL_UNKNOWN": entry("r-journal", journal="XYZ"),
         "JOURNAL_BLOCKED": entry("r-blocked", journal="ACA"),
@@ -103,7 +105,7 @@ def test_every_rejection_reason_is_kept_with_its_message_and_every_entry_has_a_s
         ),
         "JOURNAL_OPENING_BALANCE": entry("r-an", journal="AN"),
         "FISCAL_YEAR_CLOSED": entry("r-closed-year", date="2025-06-30"),
-        "FISCAL_YEAR_MISSING": entry("r-no-year", date="2031-03-01"),
+        "FISCAL_YEAR_MISSING": entry("r-no-year", date="2031-03-01", journal="XYZ"),
         "ATTACHMENT_TYPE": entry("r-exe", attachments=[{"filename": "macro.exe", "s3_key": pdf_key}]),
         "ATTACHMENT_MISSING": entry(
             "r-missing", attachments=[{"filename": "facture.pdf", "s3_key": missing_key}]
