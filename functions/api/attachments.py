@@ -13,14 +13,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.entries import IntakePorts, get_file
+from api.entries import IntakePorts
 from api.errors import InvalidRequest
+from api.files import get_file
 from tra_core.store.attachments import attachment_key
 from tra_core.tra.archive import ALLOWED_EXTENSIONS, safe_name
 
 
 class AttachmentRequest(BaseModel):
-    """``{"filename", "content_type", "sha256"}`` (CONTRACTS §6)."""
+    """``{"filename", "content_type", "sha256"}`` (docs/architecture.md §3.4)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

@@ -1,4 +1,4 @@
-"""The JSON the entry and attachment routes answer (CONTRACTS §6)."""
+"""The JSON the entry and attachment routes answer (docs/architecture.md §3.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The JSON the API answers (CONTRACTS §6); API keys never appear here, only their fingerprint."""
+"""The JSON the API answers (docs/architecture.md §3.4): API keys never appear, only their fingerprint."""
 
 from __future__ import annotations
 

@@ -6,29 +6,17 @@ the retry policy and the timeout differ with what each can afford to wait.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+from common.settings import MyUnisoftSettings
 from tra_core.myunisoft.client import RetryPolicy
 from tra_core.store.clients import BudgetedClients
 
 
-class MyUnisoftAccessSettings(Protocol):
-    """The settings fields every function's settings model has for MyUnisoft."""
-
-    TABLE_NAME: str
-    MYUNISOFT_BASE_URL: str
-    THIRD_PARTY_SECRET_ID: str
-    THIRD_PARTY_SECRET_MAX_AGE_SECONDS: int
-    RATE_LIMIT_REQUESTS: int
-    RATE_LIMIT_WINDOW_SECONDS: float
-    RATE_LIMIT_MARGIN_SECONDS: float
-    RATE_LIMIT_MAX_WAIT_SECONDS: float
-
-
 def budgeted_clients(
-    settings: MyUnisoftAccessSettings,
+    settings: MyUnisoftSettings,
     *,
     dynamodb: Any,
     secrets: Any,

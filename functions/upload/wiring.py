@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from datetime import UTC, datetime
 from functools import lru_cache
 
 import boto3
 
+from common.clock import utc_now
 from common.myunisoft_access import budgeted_clients
 from tra_core.myunisoft.client import RetryPolicy
 from tra_core.store.attachments import S3Documents
@@ -27,10 +27,6 @@ from upload.use_cases import UploadPolicy, UploadPorts
 UPLOAD_RETRY = RetryPolicy(max_attempts=1)
 #: The MyUnisoft client's timeout for an upload (``MyUnisoftClient(upload_timeout=...)`` default).
 UPLOAD_TIMEOUT_S = 120.0
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class CachedSnapshots:

@@ -33,7 +33,7 @@ def call(ports: ApiPorts, monkeypatch: pytest.MonkeyPatch) -> Any:
     for name, value in SETTINGS.items():
         monkeypatch.setenv(name, value)
     wiring.reset()
-    monkeypatch.setattr(api_app, "get_ports", lambda: ports)
+    monkeypatch.setattr(wiring, "get_ports", lambda: ports)
 
     def invoke(method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
         response = api_app.lambda_handler(api_event(method, path, **kwargs), LambdaContext())

@@ -8,12 +8,10 @@ from typing import Any
 import pytest
 
 from api import app as api_app
-from api import intake_routes
 from api import settings as api_settings
+from api import wiring
 from api.attachments import AttachmentRequest, new_attachment
 from api.entries import (
-    EntryConflict,
-    RequestTooLarge,
     get_entry,
     list_entries,
     preview_entries,
@@ -21,7 +19,7 @@ from api.entries import (
     retry_entry,
     submit_entries,
 )
-from api.errors import ConnectionNotActive, InvalidRequest, NotFound
+from api.errors import ConnectionNotActive, EntryConflict, InvalidRequest, NotFound, RequestTooLarge
 from tests.support.events import LambdaContext, api_event
 from tests.support.upload_world import TENANT, World
 from tra_core.store.entries import EntryStatus
@@ -325,7 +323,7 @@ def call(world: World, monkeypatch: pytest.MonkeyPatch) -> Any:
     for name, value in API_SETTINGS.items():
         monkeypatch.setenv(name, value)
     api_settings.get_settings.cache_clear()
-    monkeypatch.setattr(intake_routes, "get_intake_ports", lambda: world.intake)
+    monkeypatch.setattr(wiring, "get_intake_ports", lambda: world.intake)
 
     def invoke(method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         response = api_app.lambda_handler(api_event(method, path, tenant=TENANT, **kwargs), LambdaContext())
