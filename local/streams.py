@@ -48,9 +48,27 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _repaired(value: Any) -> Any:
+    """An attribute value with DynamoDB Local's stream quirk undone: it writes an empty map nested in
+    an item as ``{}`` where DynamoDB (and so Lambda's event) has ``{"M": {}}``."""
+    if not isinstance(value, dict):
+        return value
+    if not value:
+        return {"M": {}}
+    if "M" in value and isinstance(value["M"], dict):
+        return {"M": {k: _repaired(v) for k, v in value["M"].items()}}
+    if "L" in value and isinstance(value["L"], list):
+        return {"L": [_repaired(v) for v in value["L"]]}
+    return value
+
+
 def stream_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
     """One ``GetRecords`` record as the ``Records[]`` item of the event Lambda's stream mapping sends."""
     shaped: dict[str, Any] = _json_value(record)
+    change = shaped.get("dynamodb", {})
+    for image in ("Keys", "NewImage", "OldImage"):
+        if isinstance(change.get(image), dict):
+            change[image] = {name: _repaired(value) for name, value in change[image].items()}
     shaped["eventSourceARN"] = stream_arn
     return shaped
 
