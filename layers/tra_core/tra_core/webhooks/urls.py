@@ -69,6 +69,8 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | Non
 def refusal_reason(address: IPAddress) -> str | None:
     """Why the bridge must not connect to ``address`` (``None`` when it is a public address)."""
     if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # the same host as its IPv4 address
+            return refusal_reason(address.ipv4_mapped)
         inner = embedded_ipv4(address)
         if inner is not None:
             reason = refusal_reason(inner)
