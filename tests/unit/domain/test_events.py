@@ -171,3 +171,11 @@ def test_the_event_json_is_compact_and_stable() -> None:
     text = event.to_json()
     assert Event.model_validate_json(text).to_json() == text
     assert text.startswith('{"id":"evt_') and '"type":"connection.status_changed"' in text
+
+
+def test_occurred_at_is_the_writers_time_when_the_item_has_one() -> None:
+    written = "2026-12-01T09:00:01.123456+00:00"
+    (event,) = events_of(change(entry_item("queued"), entry_item("uploading", updated_at=written)))
+    assert event.occurred_at == datetime.fromisoformat(written)
+    (other,) = events_of(change(entry_item("queued"), entry_item("uploading", updated_at="garbage")))
+    assert other.occurred_at == AT

@@ -152,11 +152,25 @@ def event_id(change: ItemChange, event_type: EventType) -> str:
     return "evt_" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32]
 
 
+def _occurred_at(change: ItemChange) -> datetime:
+    """When the change happened: the writer's ``updated_at`` when the item has one (entries,
+    connections: to the microsecond), else the stream's commit time (to the second)."""
+    written = change.new.get("updated_at") if change.new is not None else None
+    if isinstance(written, str):
+        try:
+            parsed = datetime.fromisoformat(written)
+        except ValueError:
+            return change.committed_at
+        if parsed.tzinfo is not None:
+            return parsed
+    return change.committed_at
+
+
 def _event(change: ItemChange, event_type: EventType, tenant: str, data: _Data) -> Event:
     return Event(
         id=event_id(change, event_type),
         type=event_type,
-        occurred_at=change.committed_at,
+        occurred_at=_occurred_at(change),
         tenant=tenant,
         data=data.model_dump(mode="json"),
     )
