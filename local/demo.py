@@ -30,6 +30,7 @@ from typing import Any, TextIO
 
 import httpx
 
+from local.demo_events import HubWebhook
 from local.launcher import LaunchError, StackProcess
 
 TENANT = "cabinet-demo"
@@ -263,6 +264,7 @@ class Story:
         self.connection_id = ""
         self.file: dict[str, Any] = {}
         self.sent: dict[str, dict[str, Any]] = {}
+        self.hub = HubWebhook()
 
     def close(self) -> None:
         for client in (self.http, self.control, self.storage):
@@ -323,6 +325,7 @@ class Story:
     def run(self) -> Outcome:
         try:
             steps: list[tuple[str, Callable[[], str]]] = [
+                ("Register the hub's webhook (a receiver on 127.0.0.1)", lambda: self.hub.register(self)),
                 ("Onboard the demo firm's MyUnisoft key", self.onboard),
                 ("Fetch every client file's references", self.references),
                 ("Fire the nightly refresh now", self.nightly),
@@ -333,6 +336,7 @@ class Story:
                 ("Revoke the key in MyUnisoft: new entries are parked", self.revoke),
                 ("Paste a new key: the parked entries are uploaded", self.replace_key),
                 ("What MyUnisoft received", self.report),
+                ("The events the hub received, signatures checked", lambda: self.hub.report(self)),
             ]
             for title, action in steps:
                 if not self.step(title, action):

@@ -61,7 +61,6 @@ def test_no_code_cites_design_notes_outside_the_repository() -> None:
     citing = sorted(
         path.relative_to(REPO).as_posix()
         for path in _python_files()
-        if path.resolve() != this_file
-        and _OUTSIDE.search(path.read_text(encoding="utf-8"))
+        if path.resolve() != this_file and _OUTSIDE.search(path.read_text(encoding="utf-8"))
     )
     assert citing == []
