@@ -12,7 +12,8 @@ it did what it says:
 6. a new key is pasted: the parked entries are uploaded;
 7. everyday entries (``local.demo_everyday``): a new supplier created on the fly, twin bank fees
    both imported, a January entry that waits for its fiscal year and then goes through;
-8. a final table of every entry's status and the TRA files MyUnisoft received.
+8. a final table of every entry's status and the TRA files MyUnisoft received;
+9. the events the hub's webhook received, their signatures checked.
 
 :class:`Story` only speaks HTTP to the stack's API and the emulator's control routes, so the
 end-to-end test runs exactly this story too. The demo exits 0 only if every step passed.
@@ -32,6 +33,7 @@ from typing import Any, TextIO
 
 import httpx
 
+from local.demo_events import HubWebhook
 from local.demo_everyday import everyday
 from local.launcher import LaunchError, StackProcess
 
@@ -266,6 +268,7 @@ class Story:
         self.connection_id = ""
         self.file: dict[str, Any] = {}
         self.sent: dict[str, dict[str, Any]] = {}
+        self.hub = HubWebhook()
 
     def close(self) -> None:
         for client in (self.http, self.control, self.storage):
@@ -326,6 +329,7 @@ class Story:
     def run(self) -> Outcome:
         try:
             steps: list[tuple[str, Callable[[], str]]] = [
+                ("Register the hub's webhook (a receiver on 127.0.0.1)", lambda: self.hub.register(self)),
                 ("Onboard the demo firm's MyUnisoft key", self.onboard),
                 ("Fetch every client file's references", self.references),
                 ("Fire the nightly refresh now", self.nightly),
@@ -340,6 +344,7 @@ class Story:
                     lambda: everyday(self),
                 ),
                 ("What MyUnisoft received", self.report),
+                ("The events the hub received, signatures checked", lambda: self.hub.report(self)),
             ]
             for title, action in steps:
                 if not self.step(title, action):

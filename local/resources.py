@@ -44,6 +44,7 @@ _ORDER = (
     "AWS::DynamoDB::Table",
     "AWS::S3::Bucket",
     "AWS::SQS::Queue",
+    "AWS::Events::EventBus",
 )
 
 
@@ -226,6 +227,9 @@ def _create_table(session: Any, stack: LocalStack, logical_id: str, properties: 
     }
     if props.get("GlobalSecondaryIndexes"):
         arguments["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    stream = props.get("StreamSpecification")
+    if stream:
+        arguments["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
     client = session.client("dynamodb")
     answer = client.create_table(**arguments)
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
@@ -237,6 +241,8 @@ def _create_table(session: Any, stack: LocalStack, logical_id: str, properties: 
         )
     stack.refs[logical_id] = name
     stack.attributes[(logical_id, "Arn")] = answer["TableDescription"]["TableArn"]
+    if "LatestStreamArn" in answer["TableDescription"]:
+        stack.attributes[(logical_id, "StreamArn")] = answer["TableDescription"]["LatestStreamArn"]
 
 
 def _create_bucket(session: Any, stack: LocalStack, logical_id: str, properties: dict[str, Any]) -> None:
@@ -278,12 +284,22 @@ def _create_queue(session: Any, stack: LocalStack, logical_id: str, properties: 
     stack.attributes[(logical_id, "QueueName")] = name
 
 
+def _create_event_bus(session: Any, stack: LocalStack, logical_id: str, properties: dict[str, Any]) -> None:
+    props = stack.resolve(properties)
+    name = props.get("Name") or _physical_name(stack, logical_id)
+    arn = session.client("events").create_event_bus(Name=name)["EventBusArn"]
+    stack.refs[logical_id] = name
+    stack.attributes[(logical_id, "Arn")] = arn
+    stack.attributes[(logical_id, "Name")] = name
+
+
 _CREATORS = {
     "AWS::KMS::Key": _create_kms_key,
     "AWS::SecretsManager::Secret": _create_secret,
     "AWS::DynamoDB::Table": _create_table,
     "AWS::S3::Bucket": _create_bucket,
     "AWS::SQS::Queue": _create_queue,
+    "AWS::Events::EventBus": _create_event_bus,
 }
 
 

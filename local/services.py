@@ -203,6 +203,8 @@ def aws_environment(moto_url: str, dynamodb_url: str, *, region: str = LOCAL_REG
     return {
         "AWS_ENDPOINT_URL": moto_url,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+        # DynamoDB Local also serves the table's change stream (the notifications' source).
+        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamodb_url,
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_SESSION_TOKEN": "local",

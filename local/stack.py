@@ -55,6 +55,7 @@ from local.services import (
     start_emulator,
     start_moto,
 )
+from local.streams import StreamPoller
 from local.topology import Schedule, Topology, read_topology
 
 DEFAULT_API_PORT = 3000
@@ -68,6 +69,8 @@ LOCAL_PARAMETERS = {
     "JwtIssuer": "https://auth.local.invalid/",
     "JwtAudience": "myunisoft-bridge-local",
 }
+#: What only the local stack allows: webhooks to a receiver on http://127.0.0.1 (docs/architecture.md §9).
+LOCAL_FUNCTION_ENVIRONMENT = {"WEBHOOK_ALLOW_LOOPBACK_HTTP": "true"}
 #: Environment variables every sandbox gets from this process (nothing else leaks in).
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
@@ -132,6 +135,7 @@ class Stack:
         self.services: list[Service] = []
         self.hosts: dict[str, FunctionHost] = {}
         self.pollers: list[QueuePoller] = []
+        self.stream_pollers: list[StreamPoller] = []
         self.front: FrontServer | None = None
         self.resources: LocalStack | None = None
         self.topology: Topology | None = None
@@ -259,6 +263,7 @@ class Stack:
                 "POWERTOOLS_TRACE_DISABLED": "true",
             }
         )
+        environment.update(LOCAL_FUNCTION_ENVIRONMENT)
         environment.update(self.options.environment)
         return environment
 
@@ -313,9 +318,25 @@ class Stack:
                 on_batch=lambda line: self.say(f"sqs       {line}"),
             )
             self.pollers.append(poller.start())
+        streams = self.session.client("dynamodbstreams")
+        for stream in self.topology.streams:
+            stream_poller = StreamPoller(
+                mapping=stream,
+                stream_arn=self.resources.get_att(stream.table, "StreamArn"),
+                invoke=self._invoke,
+                streams=streams,
+                on_batch=lambda line: self.say(f"stream    {line}"),
+            )
+            self.stream_pollers.append(stream_poller.start())
         self.front.start()
         routes = len(self.topology.routes)
-        queues = ", ".join(f"{m.queue} -> {m.function}" for m in self.topology.queues) or "none"
+        queues = (
+            ", ".join(
+                [f"{m.queue} -> {m.function}" for m in self.topology.queues]
+                + [f"{m.table} stream -> {m.function}" for m in self.topology.streams]
+            )
+            or "none"
+        )
         schedules = ", ".join(f"{s.name} ({s.function})" for s in self.topology.schedules) or "none"
         self.say(f"front: {routes} routes on {self.api_url}; pollers: {queues}; schedules: {schedules}")
 
@@ -447,6 +468,8 @@ class Stack:
         self._stopped = True
         for poller in self.pollers:
             poller._stop.set()
+        for stream_poller in self.stream_pollers:
+            stream_poller.stop()
         for poller in self.pollers:
             poller.stop()
         if self.front is not None:

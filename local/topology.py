@@ -57,6 +57,20 @@ class QueueMapping:
 
 
 @dataclass(frozen=True)
+class StreamMapping:
+    """One ``DynamoDB`` event: the table (logical id) whose change stream feeds ``function``."""
+
+    name: str
+    function: str
+    table: str
+    batch_size: int = 100
+    starting_position: str = "LATEST"
+    report_item_failures: bool = False
+    max_retry_attempts: int = -1
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class Schedule:
     """One ``Schedule`` / ``ScheduleV2`` event: a rule that invokes ``function`` with a scheduled event."""
 
@@ -84,6 +98,7 @@ class Topology:
     functions: dict[str, Function] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
     queues: list[QueueMapping] = field(default_factory=list)
+    streams: list[StreamMapping] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     #: HttpApi logical id → its default authorizer's name (None: routes are open).
     default_authorizers: dict[str, str | None] = field(default_factory=dict)
@@ -210,6 +225,19 @@ def _add_event(
                 batching_window_s=_int(props.get("MaximumBatchingWindowInSeconds"), 0, parameters),
                 report_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
                 max_concurrency=None if concurrency is None else _int(concurrency, 2, parameters),
+                enabled=_bool(props.get("Enabled"), True),
+            )
+        )
+    elif kind == "DynamoDB":
+        topology.streams.append(
+            StreamMapping(
+                name=event_name,
+                function=function,
+                table=_logical_id(props["Stream"], f"{function}.{event_name}.Stream"),
+                batch_size=_int(props.get("BatchSize"), 100, parameters),
+                starting_position=str(props.get("StartingPosition", "LATEST")),
+                report_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                max_retry_attempts=_int(props.get("MaximumRetryAttempts"), -1, parameters),
                 enabled=_bool(props.get("Enabled"), True),
             )
         )

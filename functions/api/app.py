@@ -35,10 +35,11 @@ from api.errors import (
 )
 from api.refusals import refusal_of
 from api.request import decode_json_body, screen_request
-from api.routes import connections, entries, files
+from api.routes import connections, entries, files, webhook
 from api.telemetry import logger, metrics, tracer
 from tra_core.domain.errors import TraError
 from tra_core.store.errors import RateBudgetBusy
+from tra_core.webhooks.urls import WebhookUrlRefused
 
 __all__ = ["app", "lambda_handler", "logger"]
 
@@ -46,6 +47,7 @@ app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=deco
 app.include_router(connections.router)
 app.include_router(files.router)
 app.include_router(entries.router)
+app.include_router(webhook.router)
 
 STATUS_OF: dict[type[TraError], int] = {
     InvalidRequest: 400,
@@ -58,6 +60,7 @@ STATUS_OF: dict[type[TraError], int] = {
     RequestTooLarge: 413,
     UnsupportedMediaType: 415,
     KeyRejected: 422,
+    WebhookUrlRefused: 422,
     ServiceUnavailable: 503,
     RateBudgetBusy: 503,
 }

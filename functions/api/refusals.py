@@ -83,7 +83,7 @@ _DESCRIPTIONS = {
     409: "Refused: the resource is not in a state that allows it.",
     413: "Refused: the request is too large.",
     415: "Refused: the body is not JSON.",
-    422: "Refused: the key cannot be used.",
+    422: "Refused: the key, or the webhook URL, cannot be used.",
     500: "Internal error (a bug): the answer gives a request id to report.",
     503: "MyUnisoft, or the bridge's access to it, is unavailable: try again later.",
 }

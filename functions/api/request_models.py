@@ -76,6 +76,14 @@ class SettingsRequest(BaseModel):
     )
 
 
+class WebhookRequest(BaseModel):
+    """``{"url": "https://hub.example/hooks/myunisoft"}``: where the tenant's events are POSTed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_printable)]
+
+
 class AttachmentRequest(BaseModel):
     """``{"filename", "content_type", "sha256"}``: a document the hub is about to upload."""
 

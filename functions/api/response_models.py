@@ -9,6 +9,7 @@ unknown), so a client reads a stable shape.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -245,3 +246,22 @@ class PreviewView(View):
     warnings: list[EntryWarning]
     tra: str | None
     encoding: str | None
+
+
+class WebhookSecretView(View):
+    """A webhook's signing secret: shown only in the answer that creates it."""
+
+    secret: str = Field(description="whsec_ followed by base64: keep it, it is never shown again.")
+
+
+class RegisteredWebhookView(WebhookSecretView):
+    """The endpoint just registered, with its new secret."""
+
+    url: str
+
+
+class WebhookView(View):
+    """The tenant's registered endpoint (never its secret)."""
+
+    url: str
+    created_at: datetime

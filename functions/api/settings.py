@@ -30,6 +30,15 @@ class IntakeSettings(FunctionSettings):
     UPLOAD_URL_EXPIRES_SECONDS: Annotated[int, Field(ge=60, le=604_800)] = 900
 
 
+class WebhookSettings(FunctionSettings):
+    """The webhook routes: where registrations and their secrets are kept."""
+
+    WEBHOOK_SECRET_PREFIX: NonEmpty
+    KEY_KMS_KEY_ID: str | None = None
+    #: Only the local stack sets it: lets a receiver on ``http://127.0.0.1:PORT`` be registered.
+    WEBHOOK_ALLOW_LOOPBACK_HTTP: bool = False
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> ApiSettings:
     return ApiSettings.from_environment()

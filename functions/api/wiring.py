@@ -12,7 +12,8 @@ import boto3
 
 from api.connections import ApiPorts
 from api.entries import IntakePorts
-from api.settings import ApiSettings, IntakeSettings, get_settings
+from api.settings import ApiSettings, IntakeSettings, WebhookSettings, get_settings
+from api.webhooks import WebhookPorts
 from common.clock import utc_now
 from common.myunisoft_access import budgeted_clients
 from tra_core.myunisoft.client import RetryPolicy
@@ -22,6 +23,8 @@ from tra_core.store.queues import SqsQueue
 from tra_core.store.s3_objects import S3Documents
 from tra_core.store.secrets import SecretsManagerKeyVault
 from tra_core.store.snapshots import S3Snapshots
+from tra_core.store.webhook_adapters import DynamoDBWebhooks, SecretsManagerWebhookSecrets
+from tra_core.webhooks.resolver import system_resolver
 
 #: An API call must answer within API Gateway's 30 s, so MyUnisoft retries stop well before.
 API_RETRY = RetryPolicy(max_attempts=3, max_total_s=10.0)
@@ -70,8 +73,28 @@ def _intake_ports(settings: IntakeSettings) -> IntakePorts:
     )
 
 
+def get_webhook_ports() -> WebhookPorts:
+    """The webhook routes' ports, for the current environment."""
+    return _webhook_ports(WebhookSettings.from_environment())
+
+
+@lru_cache(maxsize=4)
+def _webhook_ports(settings: WebhookSettings) -> WebhookPorts:
+    session = boto3.session.Session()
+    return WebhookPorts(
+        registry=DynamoDBWebhooks(session.client("dynamodb"), settings.TABLE_NAME),
+        secrets=SecretsManagerWebhookSecrets(
+            session.client("secretsmanager"), settings.WEBHOOK_SECRET_PREFIX, settings.KEY_KMS_KEY_ID
+        ),
+        resolve=system_resolver,
+        clock=utc_now,
+        allow_loopback_http=settings.WEBHOOK_ALLOW_LOOPBACK_HTTP,
+    )
+
+
 def reset() -> None:
     """Forget the cached settings and clients (tests change the environment between cases)."""
     _api_ports.cache_clear()
     _intake_ports.cache_clear()
+    _webhook_ports.cache_clear()
     get_settings.cache_clear()

@@ -60,8 +60,7 @@ def test_every_operation_documents_its_refusals_in_the_one_error_shape() -> None
         for status, answer in answers.items():
             schema = answer["content"]["application/json"]["schema"]
             if int(status) >= 400:
-                # API Gateway answers 401, 404 and 413 itself, in its own {"message"} shape, before
-                # the function
+                # API Gateway answers 401, 404 and 413 itself, in its own {"message"} shape
                 shapes = [ERROR_BODY, GATEWAY] if status in ("401", "404", "413") else [ERROR_BODY]
                 assert schema in ({"oneOf": shapes}, shapes[0]), (method, path, status)
                 assert "Codes: " in answer["description"], (method, path, status)

@@ -1,0 +1,1 @@
+"""Notifications: the stream consumer (``relay``) and the webhook delivery worker (``deliver``)."""
