@@ -148,7 +148,7 @@ def test_every_detail_may_be_null(purchase):
     assert entries[0].lines[0].third_party == ThirdParty(name="A")
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=200)
 @given(st.dictionaries(st.sampled_from(["name", "siren", "email", "iban", "bic", "x"]), JSON_VALUES))
 def test_any_third_party_gives_problems_never_an_exception(purchase, third_party):
     raw = dict(purchase)
