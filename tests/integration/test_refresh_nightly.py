@@ -123,7 +123,9 @@ def test_a_300_file_firm_is_refreshed_by_four_workers_within_the_rate_budget(
     # Then every message was handled once, without failure
     assert fanned == {"connections": 1, "files": FILES, "messages": FILES + 1}
     stats = [_stats(output) for output in outputs]
-    assert sum(s["succeeded"] for s in stats) == FILES + 1
+    # (SQS delivers at least once: on a busy machine a message whose visibility ran out comes back
+    # and is handled again; no message may be lost, and the effect is once: one version per file)
+    assert sum(s["succeeded"] for s in stats) >= FILES + 1
     assert sum(s["failed"] for s in stats) == 0, failures[:5]
     assert all(s["received"] > 0 for s in stats), stats
 
