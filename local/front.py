@@ -361,6 +361,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+    # Every other method a client may send is routed too (no route: 404), never http.server's 501.
+    do_TRACE = do_QUERY = do_CONNECT = _serve
 
     def log_message(self, format: str, *args: Any) -> None:  # the front reports requests itself
         return

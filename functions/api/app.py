@@ -1,52 +1,51 @@
-"""HTTP API handler: each route parses its input, calls one use case and returns its view.
+"""The HTTP API's composition root: the resolver, its routers, the error table and the handler.
 
-Errors are typed (``api.errors``, ``tra_core``) and mapped to a status and a stable code in one
-place, ``typed_error``. The tenant always comes from the JWT authorizer's claims; a resource of
-another tenant is answered 404, exactly like a missing one.
+Routes live in ``api.routes`` (one router per resource). Every input is checked at the edge before a
+route runs: the body by ``api.request.screen_request`` and ``decode_json_body``, then every path
+parameter, query parameter and body by the route's declared types (Powertools' validation). Errors
+are typed (``api.errors``, ``tra_core``) and mapped to a status and a stable code in one place,
+``typed_error`` (docs/architecture.md §6); anything else is a bug, answered 500 with a request id
+and nothing more. The tenant always comes from the JWT authorizer's claims; a resource of another
+tenant is answered 404, exactly like a missing one.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from api import views
-from api.connections import connect, disconnect, get_connection, list_files
-from api.entries import EntryConflict, RequestTooLarge, replace_key_and_resume
 from api.errors import (
     ConnectionNotActive,
+    EntryConflict,
     FileNotVisible,
     InvalidRequest,
     KeyRejected,
     NotFound,
     ReferencesNotReady,
+    RequestTooLarge,
     ServiceUnavailable,
     Unauthenticated,
+    UnsupportedMediaType,
 )
-from api.files import get_references, request_refresh
-from api.intake_routes import router as intake_router
-from api.intake_wiring import get_intake_ports
-from api.settings import get_settings
-from api.wiring import get_ports
+from api.refusals import refusal_of
+from api.request import decode_json_body, screen_request
+from api.routes import connections, entries, files
+from api.telemetry import logger, metrics, tracer
 from tra_core.domain.errors import TraError
 from tra_core.store.errors import RateBudgetBusy
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
-app = APIGatewayHttpResolver()
-app.include_router(intake_router)
+__all__ = ["app", "lambda_handler", "logger"]
 
-_TENANT = re.compile(r"[A-Za-z0-9._:@|+-]{1,128}")
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=decode_json_body)
+app.include_router(connections.router)
+app.include_router(files.router)
+app.include_router(entries.router)
 
 STATUS_OF: dict[type[TraError], int] = {
     InvalidRequest: 400,
@@ -57,96 +56,18 @@ STATUS_OF: dict[type[TraError], int] = {
     FileNotVisible: 409,
     EntryConflict: 409,
     RequestTooLarge: 413,
+    UnsupportedMediaType: 415,
     KeyRejected: 422,
     ServiceUnavailable: 503,
     RateBudgetBusy: 503,
 }
 
 
-class KeyRequest(BaseModel):
-    """``{"api_key": "..."}``: the key is a secret from the moment it is parsed."""
-
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-    api_key: SecretStr = Field(min_length=1, max_length=8192)
-
-
-def tenant() -> str:
-    """The hub tenant named by the JWT authorizer's claims."""
-    authorizer = app.current_event.request_context.authorizer
-    claims = (authorizer.jwt_claim if authorizer else None) or {}
-    value = claims.get(get_settings().TENANT_CLAIM)
-    if not isinstance(value, str) or not _TENANT.fullmatch(value):
-        raise Unauthenticated("The request does not name a tenant.")
-    logger.append_keys(tenant=value)
-    return value
-
-
-def key_request() -> KeyRequest:
-    try:
-        return KeyRequest.model_validate_json(app.current_event.decoded_body or "")
-    except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(part) for part in error["loc"]) or "body", "message": error["msg"]}
-            for error in exc.errors(include_input=False, include_url=False)
-        ]
-        raise InvalidRequest(
-            'The body must be JSON like {"api_key": "..."}.', details={"problems": problems}
-        ) from None
-
-
-@app.post("/connections")
-def create_connection() -> tuple[dict[str, Any], int]:
-    result = connect(tenant(), key_request().api_key.get_secret_value(), get_ports())
-    metrics.add_metric(
-        name="ConnectionsCreated" if result.created else "ConnectionsReused", unit=MetricUnit.Count, value=1
-    )
-    metrics.add_metric(name="FilesDiscovered", unit=MetricUnit.Count, value=len(result.discovery.new))
-    return views.connected(result), 201 if result.created else 200
-
-
-@app.get("/connections/<connection_id>")
-def read_connection(connection_id: str) -> dict[str, Any]:
-    ports = get_ports()
-    item = get_connection(tenant(), connection_id, ports)
-    files = ports.files.list(item.connection_id)
-    return views.connection(item, files, ports.connections.count_entries_by_status(item.connection_id))
-
-
-@app.put("/connections/<connection_id>/key")
-def put_key(connection_id: str) -> dict[str, Any]:
-    api_key = key_request().api_key.get_secret_value()
-    result = replace_key_and_resume(tenant(), connection_id, api_key, get_ports(), get_intake_ports)
-    metrics.add_metric(name="KeysReplaced", unit=MetricUnit.Count, value=1)
-    return views.connected(result)
-
-
-@app.delete("/connections/<connection_id>")
-def delete_connection(connection_id: str) -> dict[str, Any]:
-    item = disconnect(tenant(), connection_id, get_ports())
-    return {"connection_id": item.connection_id, "status": item.status.value}
-
-
-@app.get("/connections/<connection_id>/files")
-def read_files(connection_id: str) -> dict[str, Any]:
-    return {"files": [views.client_file(f) for f in list_files(tenant(), connection_id, get_ports())]}
-
-
-@app.get("/files/<file_id>/references")
-def read_references(file_id: str) -> dict[str, Any]:
-    return views.references(get_references(tenant(), file_id, get_ports()))
-
-
-@app.post("/files/<file_id>/refresh")
-def refresh_file(file_id: str) -> tuple[dict[str, Any], int]:
-    item = request_refresh(tenant(), file_id, get_ports())
-    return {"file_id": item.file_id, "status": "queued"}, 202
-
-
 def error_response(
-    status: int, code: str, message: str, details: dict[str, object] | None = None
+    status: int, code: str, message: str, details: dict[str, object] | None = None, **extra: str
 ) -> Response[str]:
-    error: dict[str, object] = {"code": code, "message": message}
+    """The one error shape: ``{"error": {"code", "message"[, "details"]}}``."""
+    error: dict[str, object] = {"code": code, "message": message, **extra}
     if details:
         error["details"] = details
     return Response(
@@ -154,8 +75,8 @@ def error_response(
     )
 
 
-@app.exception_handler(TraError)
 def typed_error(exc: TraError) -> Response[str]:
+    """A typed error's status from ``STATUS_OF`` (by its nearest class), with its code and message."""
     status = next((STATUS_OF[k] for k in type(exc).__mro__ if k in STATUS_OF), 500)
     if status >= 500:
         logger.warning("request failed", extra={"code": exc.code, "status": status})
@@ -166,19 +87,48 @@ def typed_error(exc: TraError) -> Response[str]:
     return response
 
 
+def invalid_input(exc: RequestValidationError) -> Response[str]:
+    """An input outside its declared bounds: the refusal of ``api.refusals``."""
+    refusal = refusal_of(exc.errors())
+    if refusal is None:  # an answer that does not match its own model
+        return unexpected_error(exc)
+    return typed_error(refusal)
+
+
 @app.not_found
 def no_route(exc: NotFoundError) -> Response[str]:
     return error_response(404, "NOT_FOUND", "No such route.")
 
 
-@app.exception_handler(Exception)
 def unexpected_error(exc: Exception) -> Response[str]:
+    """A bug: logged with its trace, answered with nothing but a request id to report."""
     logger.exception("unexpected error")
-    return error_response(500, "INTERNAL_ERROR", "The bridge failed to handle this request; try again later.")
+    request_id = app.current_event.request_context.request_id or "unknown"
+    return error_response(500, "INTERNAL_ERROR", "Internal error.", request_id=request_id)
+
+
+app.exception_handler(TraError)(typed_error)
+app.exception_handler(RequestValidationError)(invalid_input)
+app.exception_handler(Exception)(unexpected_error)
+
+
+def refused_at_the_edge(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer to a request whose body cannot be read (``screen_request``), else ``None``."""
+    try:
+        screen_request(event)
+    except TraError as refusal:
+        response = typed_error(refusal)
+        return {
+            "statusCode": response.status_code,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": response.body,
+            "isBase64Encoded": False,
+        }
+    return None
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return refused_at_the_edge(event) or app.resolve(event, context)

@@ -9,26 +9,13 @@ file, a missing one, or one whose bytes do not match the hash.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from api.entries import IntakePorts, get_file
+from api.entries import IntakePorts
 from api.errors import InvalidRequest
+from api.files import get_file
+from api.request_models import AttachmentRequest
 from tra_core.store.attachments import attachment_key
 from tra_core.tra.archive import ALLOWED_EXTENSIONS, safe_name
-
-
-class AttachmentRequest(BaseModel):
-    """``{"filename", "content_type", "sha256"}`` (CONTRACTS §6)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    filename: Annotated[str, Field(min_length=1, max_length=255)]
-    content_type: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+$")] = (
-        "application/octet-stream"
-    )
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Use cases of the connection routes: connect a firm key, read, replace the key, disconnect.
 
-Onboarding (ARCHITECTURE §1.1): the key is validated *and activated* with
+Onboarding (docs/architecture.md §1): the key is validated *and activated* with
 ``GET /api/v1/key/info?mode=extended``; it must be a firm key whose routes cover what the bridge
 needs. It is stored encrypted (``KeyVault``), the firm's dossiers are discovered, one client file is
 created per dossier and a reference fetch is queued for each. The key itself is never returned,

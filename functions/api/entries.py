@@ -1,10 +1,11 @@
 """Use cases of the entry routes: intake, preview, status, retry, and resuming parked entries.
 
-Intake (CONTRACTS §1, §6): the body holds one entry or a list. Every entry is schema-checked now
-and every problem is answered at once (400); nothing is stored unless all are valid. Each valid
-entry is stored ``queued`` and one message per entry is sent to the upload queue. Posting the same
-``entry_id`` and ``version`` again changes nothing; a higher version supersedes the stored one (a new
-lifecycle); a lower one is refused (``outdated``): an older version never overwrites a newer one.
+Intake (docs/architecture.md §3.1, §3.4): the body holds one entry or a list. Every entry is checked
+now (``api.entry_checks``) and every problem is answered at once (400); nothing is stored unless all
+are valid. Each valid entry is stored ``queued`` and one message per entry is sent to the upload
+queue. Posting the same ``entry_id`` and ``version`` again changes nothing; a higher version
+supersedes the stored one (a new lifecycle); a lower one is refused (``outdated``): an older version
+never overwrites a newer one.
 
 The preview is a dry run over the same checks plus the file's references: the TRA text, the
 warnings and every problem, nothing stored or sent.
@@ -12,20 +13,20 @@ warnings and every problem, nothing stored or sent.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from api.connections import ApiPorts, Connected, replace_key
-from api.errors import ConnectionNotActive, InvalidRequest, NotFound
+from api.entry_checks import MAX_PAGE, check_entries, refusal
+from api.errors import ConnectionNotActive, EntryConflict, InvalidRequest, NotFound
+from api.files import get_file
 from tra_core.domain.checks import check_against_references
-from tra_core.domain.entry import Entry, decode_json, parse_entries
-from tra_core.domain.errors import EntryProblem, Notice, TraError
+from tra_core.domain.entry import Entry
+from tra_core.domain.errors import EntryProblem, Notice
 from tra_core.domain.lifecycle import EntryStatus, Transition
 from tra_core.domain.references import References
-from tra_core.store.attachments import parse_attachment_key
 from tra_core.store.entries import EntryKey, EntryRecord, EntryWarning, Submitted, UploadRequest
 from tra_core.store.errors import InvalidCursor
 from tra_core.store.ports import (
@@ -36,26 +37,8 @@ from tra_core.store.ports import (
     SnapshotStore,
     UploadQueue,
 )
-from tra_core.store.records import ClientFile, Connection, ConnectionStatus, parse_file_id
+from tra_core.store.records import ClientFile, Connection, ConnectionStatus
 from tra_core.tra.writer import RenderedTra, TraOptions, render_tra
-
-MAX_ENTRIES_PER_REQUEST = 500
-MAX_ENTRY_BYTES = 200_000
-"""An entry travels in one SQS message (at most 256 KiB with its envelope)."""
-MAX_PAGE = 1000
-
-
-class EntryConflict(TraError):
-    """The entry is not in a state that allows the request (an outdated version, a retry of an
-    entry that did not fail...)."""
-
-    code = "ENTRY_CONFLICT"
-
-
-class RequestTooLarge(TraError):
-    """Too many entries, or an entry too large, in one request."""
-
-    code = "REQUEST_TOO_LARGE"
 
 
 @dataclass(frozen=True)
@@ -110,96 +93,6 @@ class Preview:
 # -- shared steps ----------------------------------------------------------------------------------
 
 
-def get_file(tenant: str, file_id: str, ports: IntakePorts) -> ClientFile:
-    """The tenant's client file; a file of another tenant is "not found", like a missing one."""
-    parsed = parse_file_id(file_id)
-    file = None if parsed is None else ports.files.get(*parsed)
-    if file is None or file.tenant != tenant:
-        raise NotFound("No such client file.", details={"file_id": file_id})
-    return file
-
-
-def decode_body(body: str | None) -> object:
-    if not body:
-        raise InvalidRequest("The body must hold one entry or a list of entries (JSON).", code="INVALID_JSON")
-    try:
-        return decode_json(body)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise InvalidRequest("The body is not valid JSON.", code="INVALID_JSON") from None
-
-
-def attachment_problems(entries: Sequence[Entry], file: ClientFile) -> list[EntryProblem]:
-    """In the service, a document is named by the ``s3_key`` the bridge gave for *this* client file."""
-    problems: list[EntryProblem] = []
-    for entry in entries:
-        for index, attachment in enumerate(entry.attachments, start=1):
-            where = f"attachments[{index}].s3_key"
-            ref = None if attachment.s3_key is None else parse_attachment_key(attachment.s3_key)
-            if ref is None:
-                problems.append(
-                    EntryProblem(
-                        code="ATTACHMENT_SOURCE",
-                        message="must be the s3_key answered by POST /files/{file_id}/attachments "
-                        "(local paths are for the tra command only)",
-                        entry_id=entry.entry_id,
-                        field=where,
-                    )
-                )
-            elif (ref.connection_id, ref.society_id) != (file.connection_id, file.society_id):
-                problems.append(
-                    EntryProblem(
-                        code="ATTACHMENT_FOREIGN",
-                        message="names a document uploaded for another client file",
-                        entry_id=entry.entry_id,
-                        field=where,
-                    )
-                )
-    return problems
-
-
-def parse_body(body: str | None, file: ClientFile) -> list[Entry]:
-    """Every entry of the body, or ``InvalidRequest`` listing every problem of every entry."""
-    raw = decode_body(body)
-    if isinstance(raw, list) and len(raw) > MAX_ENTRIES_PER_REQUEST:
-        raise RequestTooLarge(
-            f"At most {MAX_ENTRIES_PER_REQUEST} entries per request; send the others in further requests.",
-            details={"entries": len(raw)},
-        )
-    entries, problems = parse_entries(raw)
-    problems.extend(attachment_problems(entries, file))
-    versions: dict[str, list[int]] = defaultdict(list)
-    for entry in entries:
-        versions[entry.entry_id].append(entry.version)
-    for entry_id, seen in versions.items():
-        if len(seen) > 1:
-            problems.append(
-                EntryProblem(
-                    code="ENTRY_REPEATED",
-                    message=f"the entry appears {len(seen)} times in this request (versions "
-                    f"{', '.join(str(v) for v in sorted(seen))}): send only its latest version",
-                    entry_id=entry_id,
-                )
-            )
-    for entry in entries:
-        if len(entry.model_dump_json()) > MAX_ENTRY_BYTES:
-            problems.append(
-                EntryProblem(
-                    code="ENTRY_TOO_LARGE",
-                    message=f"the entry is larger than {MAX_ENTRY_BYTES} bytes: split it",
-                    entry_id=entry.entry_id,
-                )
-            )
-    if problems:
-        count = len(problems)
-        raise InvalidRequest(
-            f"The entries were not accepted: {count} problem{'s' if count > 1 else ''} to fix. "
-            "Nothing was stored.",
-            code="INVALID_ENTRIES",
-            details={"problems": [p.as_dict() for p in problems]},
-        )
-    return entries
-
-
 def warnings_by_entry(rendered: RenderedTra) -> dict[str, list[Notice]]:
     found: dict[str, list[Notice]] = defaultdict(list)
     for notice in rendered.notices:
@@ -217,7 +110,7 @@ def references_of(file: ClientFile, ports: IntakePorts) -> References | None:
 # -- use cases -------------------------------------------------------------------------------------
 
 
-def submit_entries(tenant: str, file_id: str, body: str | None, ports: IntakePorts) -> list[Accepted]:
+def submit_entries(tenant: str, file_id: str, raw: object, ports: IntakePorts) -> list[Accepted]:
     """Store and queue the posted entries (see the module docstring); one result per entry, in order.
 
     Raises ``EntryConflict`` when every posted entry is outdated (nothing was accepted).
@@ -230,7 +123,10 @@ def submit_entries(tenant: str, file_id: str, body: str | None, ports: IntakePor
             "(PUT /connections/{id}/key) before posting entries.",
             details={"connection_id": file.connection_id},
         )
-    entries = parse_body(body, file)
+    checked = check_entries(raw, file)
+    if checked.problems:
+        raise refusal(checked.problems)
+    entries = checked.entries
     notices = warnings_by_entry(render_tra(entries, TraOptions()))
     now = ports.clock()
     accepted: list[Accepted] = []
@@ -271,12 +167,12 @@ def submit_entries(tenant: str, file_id: str, body: str | None, ports: IntakePor
     return accepted
 
 
-def preview_entries(tenant: str, file_id: str, body: str | None, ports: IntakePorts) -> Preview:
-    """A dry run: schema checks, checks against the file's current references, and the TRA text."""
+def preview_entries(tenant: str, file_id: str, raw: object, ports: IntakePorts) -> Preview:
+    """A dry run: the checks of ``submit_entries`` (the same refusals, the same problems), checks
+    against the file's current references, and the TRA text."""
     file = get_file(tenant, file_id, ports)
-    raw = decode_body(body)
-    entries, problems = parse_entries(raw)
-    problems.extend(attachment_problems(entries, file))
+    shared = check_entries(raw, file)
+    entries, problems = shared.entries, shared.problems
     references = references_of(file, ports)
     checked = [
         (entry, tuple(check_against_references(entry, references)) if references is not None else ())

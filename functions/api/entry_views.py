@@ -1,103 +1,117 @@
-"""The JSON the entry and attachment routes answer (CONTRACTS §6)."""
+"""The answers of the entry and attachment routes (docs/architecture.md §3.4)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from api.attachments import UploadSlot
 from api.entries import Accepted, Preview
-from tra_core.domain.errors import Notice
-from tra_core.store.entries import EntryIssue, EntryRecord, EntryWarning
+from api.response_models import (
+    AcceptedEntryView,
+    AcceptedView,
+    EntryDetailView,
+    EntryListView,
+    EntrySummaryView,
+    PreviewEntryView,
+    PreviewView,
+    ProblemView,
+    UploadSlotView,
+)
+from tra_core.domain.errors import EntryProblem, Notice
+from tra_core.store.entries import EntryRecord, EntryWarning
 
 
-def _issue(issue: EntryIssue | None) -> dict[str, Any] | None:
-    return None if issue is None else issue.model_dump(mode="json", exclude_none=True)
+def _warning(warning: EntryWarning | Notice) -> EntryWarning:
+    return EntryWarning.of_notice(warning) if isinstance(warning, Notice) else warning
 
 
-def _warning(warning: EntryWarning | Notice) -> dict[str, Any]:
-    if isinstance(warning, Notice):
-        warning = EntryWarning.of_notice(warning)
-    return warning.model_dump(mode="json", exclude_none=True)
+def _problem(problem: EntryProblem) -> ProblemView:
+    return ProblemView.model_validate(problem.as_dict())
 
 
-def attachment(slot: UploadSlot) -> dict[str, Any]:
-    return {
-        "s3_key": slot.s3_key,
-        "upload_url": slot.upload_url,
-        "method": "PUT",
-        "headers": {"Content-Type": slot.content_type},
-        "expires_in": slot.expires_in,
-    }
+def attachment(slot: UploadSlot) -> UploadSlotView:
+    return UploadSlotView(
+        s3_key=slot.s3_key,
+        upload_url=slot.upload_url,
+        method="PUT",
+        headers={"Content-Type": slot.content_type},
+        expires_in=slot.expires_in,
+    )
 
 
-def accepted(file_id: str, results: list[Accepted]) -> dict[str, Any]:
-    entries = []
-    for result in results:
-        record = result.submitted.record
-        item: dict[str, Any] = {"entry_id": record.entry_id, "outcome": result.submitted.outcome}
-        if result.submitted.outcome == "outdated":
-            item["stored_version"] = record.version
-        else:
-            item.update(
-                version=record.version,
-                status=record.status.value,
-                warnings=[_warning(w) for w in result.warnings],
-            )
-        entries.append(item)
-    return {"file_id": file_id, "entries": entries}
+def _accepted_entry(result: Accepted) -> AcceptedEntryView:
+    record = result.submitted.record
+    if result.submitted.outcome == "outdated":
+        return AcceptedEntryView(entry_id=record.entry_id, outcome="outdated", stored_version=record.version)
+    return AcceptedEntryView(
+        entry_id=record.entry_id,
+        outcome=result.submitted.outcome,
+        version=record.version,
+        status=record.status,
+        warnings=[_warning(w) for w in result.warnings],
+    )
 
 
-def summary(record: EntryRecord) -> dict[str, Any]:
+def accepted(file_id: str, results: list[Accepted]) -> AcceptedView:
+    return AcceptedView(file_id=file_id, entries=[_accepted_entry(r) for r in results])
+
+
+def _summary_fields(record: EntryRecord) -> dict[str, object]:
     return {
         "entry_id": record.entry_id,
         "version": record.version,
         "kind": record.kind,
-        "status": record.status.value,
+        "status": record.status,
         "attempts": record.attempts,
-        "last_error": _issue(record.last_error),
+        "last_error": record.last_error,
         "updated_at": record.updated_at.isoformat(),
     }
 
 
-def detail(record: EntryRecord) -> dict[str, Any]:
-    return {
-        "file_id": record.file_id,
-        **summary(record),
-        "warnings": [_warning(w) for w in record.warnings],
-        "problems": [_issue(p) for p in record.problems],
-        "batch_id": record.batch_id,
-        "tra_md5": record.tra_md5,
-        "request_id": record.request_id,
-        "uploaded_at": None if record.uploaded_at is None else record.uploaded_at.isoformat(),
-        "queued_at": record.queued_at.isoformat(),
-        "entry": json.loads(record.body),
-    }
+def detail(record: EntryRecord) -> EntryDetailView:
+    return EntryDetailView.model_validate(
+        {
+            "file_id": record.file_id,
+            **_summary_fields(record),
+            "warnings": [_warning(w) for w in record.warnings],
+            "problems": list(record.problems),
+            "batch_id": record.batch_id,
+            "tra_md5": record.tra_md5,
+            "request_id": record.request_id,
+            "uploaded_at": None if record.uploaded_at is None else record.uploaded_at.isoformat(),
+            "queued_at": record.queued_at.isoformat(),
+            "entry": json.loads(record.body),
+        }
+    )
 
 
-def listing(file_id: str, records: list[EntryRecord], following: str | None) -> dict[str, Any]:
-    return {"file_id": file_id, "entries": [summary(r) for r in records], "next": following}
+def listing(file_id: str, records: list[EntryRecord], following: str | None) -> EntryListView:
+    return EntryListView(
+        file_id=file_id,
+        entries=[EntrySummaryView.model_validate(_summary_fields(r)) for r in records],
+        next=following,
+    )
 
 
-def preview(result: Preview) -> dict[str, Any]:
+def preview(result: Preview) -> PreviewView:
     rendered = result.rendered
-    return {
-        "valid": result.valid,
-        "references_version": result.references_version,
-        "notes": list(result.notes),
-        "problems": [p.as_dict() for p in result.problems],
-        "entries": [
-            {
-                "entry_id": e.entry.entry_id,
-                "version": e.entry.version,
-                "valid": not e.problems and result.references_version is not None,
-                "problems": [p.as_dict() for p in e.problems],
-                "warnings": [_warning(w) for w in e.warnings],
-                "attachments": list(e.attachments),
-            }
+    return PreviewView(
+        valid=result.valid,
+        references_version=result.references_version,
+        notes=list(result.notes),
+        problems=[_problem(p) for p in result.problems],
+        entries=[
+            PreviewEntryView(
+                entry_id=e.entry.entry_id,
+                version=e.entry.version,
+                valid=not e.problems and result.references_version is not None,
+                problems=[_problem(p) for p in e.problems],
+                warnings=[_warning(w) for w in e.warnings],
+                attachments=list(e.attachments),
+            )
             for e in result.entries
         ],
-        "warnings": [_warning(w) for w in rendered.notices] if rendered else [],
-        "tra": rendered.text if rendered else None,
-        "encoding": rendered.encoding if rendered else None,
-    }
+        warnings=[_warning(w) for w in rendered.notices] if rendered else [],
+        tra=rendered.text if rendered else None,
+        encoding=rendered.encoding if rendered else None,
+    )

@@ -1,4 +1,4 @@
-"""What the API answers when a request cannot be served; ``app.py`` maps each class to an HTTP status.
+"""What the API answers when a request cannot be served; ``api.app`` maps each class to an HTTP status.
 
 Messages are written for the accountant who pasted the key: what went wrong and what to do.
 """
@@ -64,3 +64,22 @@ class ServiceUnavailable(TraError):
     def __init__(self, message: str, *, code: str | None = None, retry_after_s: int | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after_s = retry_after_s
+
+
+class EntryConflict(TraError):
+    """The entry is not in a state that allows the request (an outdated version, a retry of an
+    entry that did not fail...)."""
+
+    code = "ENTRY_CONFLICT"
+
+
+class RequestTooLarge(TraError):
+    """Too many entries, or an entry too large, in one request."""
+
+    code = "REQUEST_TOO_LARGE"
+
+
+class UnsupportedMediaType(TraError):
+    """The body is not sent as JSON."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"

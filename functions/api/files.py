@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from api.connections import ApiPorts, get_connection
 from api.errors import ConnectionNotActive, FileNotVisible, NotFound, ReferencesNotReady
+from tra_core.store.ports import FileRepository
 from tra_core.store.records import ClientFile, ReferenceSnapshot, RefreshRequest, parse_file_id
 
 
-def get_file(tenant: str, file_id: str, ports: ApiPorts) -> ClientFile:
+class HasFiles(Protocol):
+    """Ports that reach the client files (the API's and the intake routes' both do)."""
+
+    @property
+    def files(self) -> FileRepository: ...
+
+
+def get_file(tenant: str, file_id: str, ports: HasFiles) -> ClientFile:
     """The tenant's client file; a file of another tenant is "not found", like a missing one."""
     parsed = parse_file_id(file_id)
     file = None if parsed is None else ports.files.get(*parsed)

@@ -1,18 +1,25 @@
-"""Builds the API's ports from its settings, once per Lambda container (never at import)."""
+"""The API's one composition root for ports: builds them from its settings (never at import).
+
+Ports are built once per distinct configuration (tests change the environment between cases) and
+reused by warm invocations. Routes reach them through this module's attributes, so tests can put fakes in.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import lru_cache
 
 import boto3
 
 from api.connections import ApiPorts
-from api.settings import get_settings
+from api.entries import IntakePorts
+from api.settings import ApiSettings, IntakeSettings, get_settings
+from common.clock import utc_now
 from common.myunisoft_access import budgeted_clients
 from tra_core.myunisoft.client import RetryPolicy
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
+from tra_core.store.dynamodb_entries import DynamoDBEntries
 from tra_core.store.queues import SqsQueue
+from tra_core.store.s3_objects import S3Documents
 from tra_core.store.secrets import SecretsManagerKeyVault
 from tra_core.store.snapshots import S3Snapshots
 
@@ -20,13 +27,13 @@ from tra_core.store.snapshots import S3Snapshots
 API_RETRY = RetryPolicy(max_attempts=3, max_total_s=10.0)
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+def get_ports() -> ApiPorts:
+    """The connection and file routes' ports."""
+    return _api_ports(get_settings())
 
 
 @lru_cache(maxsize=1)
-def get_ports() -> ApiPorts:
-    settings = get_settings()
+def _api_ports(settings: ApiSettings) -> ApiPorts:
     session = boto3.session.Session()
     dynamodb = session.client("dynamodb")
     secrets = session.client("secretsmanager")
@@ -41,7 +48,30 @@ def get_ports() -> ApiPorts:
     )
 
 
+def get_intake_ports() -> IntakePorts:
+    """The entry and attachment routes' ports, for the current environment."""
+    return _intake_ports(IntakeSettings.from_environment())
+
+
+@lru_cache(maxsize=4)
+def _intake_ports(settings: IntakeSettings) -> IntakePorts:
+    session = boto3.session.Session()
+    dynamodb = session.client("dynamodb")
+    s3 = session.client("s3")
+    return IntakePorts(
+        connections=DynamoDBConnections(dynamodb, settings.TABLE_NAME),
+        files=DynamoDBFiles(dynamodb, settings.TABLE_NAME),
+        snapshots=S3Snapshots(s3, settings.BUCKET_NAME),
+        entries=DynamoDBEntries(dynamodb, settings.TABLE_NAME),
+        documents=S3Documents(s3, settings.ATTACHMENTS_BUCKET_NAME),
+        queue=SqsQueue(session.client("sqs"), settings.UPLOAD_QUEUE_URL, kind="upload"),
+        clock=utc_now,
+        upload_url_expires_s=settings.UPLOAD_URL_EXPIRES_SECONDS,
+    )
+
+
 def reset() -> None:
     """Forget the cached settings and clients (tests change the environment between cases)."""
-    get_ports.cache_clear()
+    _api_ports.cache_clear()
+    _intake_ports.cache_clear()
     get_settings.cache_clear()

@@ -6,45 +6,17 @@ the retry policy and the timeout differ with what each can afford to wait.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 from common.myunisoft_clients import BudgetedClients
+from common.settings import MyUnisoftSettings
 from tra_core.myunisoft.client import RetryPolicy
 
 
-class MyUnisoftAccessSettings(Protocol):
-    """The settings fields every function's settings model has for MyUnisoft (read-only: the
-    settings models are frozen)."""
-
-    @property
-    def TABLE_NAME(self) -> str: ...
-
-    @property
-    def MYUNISOFT_BASE_URL(self) -> str: ...
-
-    @property
-    def THIRD_PARTY_SECRET_ID(self) -> str: ...
-
-    @property
-    def THIRD_PARTY_SECRET_MAX_AGE_SECONDS(self) -> int: ...
-
-    @property
-    def RATE_LIMIT_REQUESTS(self) -> int: ...
-
-    @property
-    def RATE_LIMIT_WINDOW_SECONDS(self) -> float: ...
-
-    @property
-    def RATE_LIMIT_MARGIN_SECONDS(self) -> float: ...
-
-    @property
-    def RATE_LIMIT_MAX_WAIT_SECONDS(self) -> float: ...
-
-
 def budgeted_clients(
-    settings: MyUnisoftAccessSettings,
+    settings: MyUnisoftSettings,
     *,
     dynamodb: Any,
     secrets: Any,

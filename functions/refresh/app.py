@@ -41,6 +41,12 @@ class RefreshRecord(SqsRecordModel):
     body: Json[RefreshRequest]
 
 
+class ScheduledEvent(EventBridgeModel):
+    """EventBridge's ``Scheduled Event``; SAM's sample (``sam local generate-event``) has no ``version``."""
+
+    version: str = "0"
+
+
 processor = BatchProcessor(event_type=EventType.SQS, model=RefreshRecord, raise_on_entire_batch_failure=False)
 
 
@@ -72,7 +78,7 @@ def worker_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def schedule_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    parse(event=event, model=EventBridgeModel)
+    parse(event=event, model=ScheduledEvent)
     result = fan_out(get_ports())
     metrics.add_metric(name="RefreshFannedOut", unit=MetricUnit.Count, value=result.files)
     logger.info("nightly refresh queued", extra=result.__dict__)

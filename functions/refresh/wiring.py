@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import lru_cache
 
 import boto3
 
+from common.clock import utc_now
 from common.myunisoft_access import budgeted_clients
 from refresh.settings import get_settings
 from refresh.use_cases import RefreshPorts
@@ -18,10 +18,6 @@ from tra_core.store.snapshots import S3Snapshots
 
 #: A worker gives a failing call a few tries; after that the message itself is retried by SQS.
 WORKER_RETRY = RetryPolicy(max_attempts=4, max_total_s=60.0)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @lru_cache(maxsize=1)

@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-NonEmpty = Annotated[str, Field(min_length=1)]
+from common.settings import MyUnisoftSettings, NonEmpty
 
 
-class UploadSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class UploadSettings(MyUnisoftSettings):
+    """``BUCKET_NAME`` (the base's) is the data bucket: reference snapshots."""
 
-    TABLE_NAME: NonEmpty
-    BUCKET_NAME: NonEmpty
-    """The data bucket (reference snapshots)."""
     ATTACHMENTS_BUCKET_NAME: NonEmpty
     """Documents uploaded by the hub, and the frozen archives."""
     UPLOAD_QUEUE_URL: NonEmpty
     UPLOAD_DEAD_LETTER_QUEUE_URL: NonEmpty
-    KEY_SECRET_PREFIX: NonEmpty
-    THIRD_PARTY_SECRET_ID: NonEmpty
-    MYUNISOFT_BASE_URL: NonEmpty
-    RATE_LIMIT_REQUESTS: Annotated[int, Field(ge=1)]
-    RATE_LIMIT_WINDOW_SECONDS: Annotated[float, Field(gt=0)]
-    RATE_LIMIT_MARGIN_SECONDS: Annotated[float, Field(ge=0)]
     #: How long a worker waits for the key's request budget before the message is retried later.
     RATE_LIMIT_MAX_WAIT_SECONDS: Annotated[float, Field(gt=0)] = 60.0
-    THIRD_PARTY_SECRET_MAX_AGE_SECONDS: Annotated[int, Field(ge=0)] = 300
     #: Counted upload attempts of a batch before its entries are ``failed`` (and dead-lettered).
     UPLOAD_MAX_ATTEMPTS: Annotated[int, Field(ge=1)] = 5
     #: Backoff after a transient failure: base * 2^(attempt-1) seconds, at most the maximum.
@@ -48,4 +37,4 @@ class UploadSettings(BaseModel):
 
 @lru_cache(maxsize=1)
 def get_settings() -> UploadSettings:
-    return UploadSettings.model_validate(dict(os.environ))
+    return UploadSettings.from_environment()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from datetime import UTC, datetime
 from functools import lru_cache
 
 import boto3
 
+from common.clock import utc_now
 from common.myunisoft_access import budgeted_clients
 from tra_core.myunisoft.client import RetryPolicy
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
@@ -28,10 +28,6 @@ from upload.settings import UploadSettings, get_settings
 UPLOAD_RETRY = RetryPolicy(max_attempts=1)
 #: The MyUnisoft client's timeout for an upload (``MyUnisoftClient(upload_timeout=...)`` default).
 UPLOAD_TIMEOUT_S = 120.0
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class CachedSnapshots:

@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,25 +19,8 @@ import pytest
 
 from local.demo import UPLOAD_ROUTES, Console, Story
 from local.launcher import StackProcess
-from local.services import find_dynamodb_local
 
 pytestmark = pytest.mark.e2e
-
-FAST = ["--parameter", "RateLimitRequests=100", "--parameter", "RateLimitWindowSeconds=1"]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    try:
-        find_dynamodb_local()
-    except Exception as exc:
-        pytest.skip(f"DynamoDB Local is not installed ({exc}); `make test` installs it")
-    process = StackProcess(
-        tmp_path_factory.mktemp("stack"),
-        ["--api-port", "0", "--emulator-port", "0", "--retry-delay", "1", *FAST],
-    )
-    with process.start(timeout_s=120):
-        yield process
 
 
 def _alive(pid: int) -> bool:

@@ -13,7 +13,6 @@ import hashlib
 import json
 from collections import deque
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -191,11 +190,11 @@ class UploadBridge(Bridge):
 
 
 def reset_upload_caches() -> None:
-    import api.intake_wiring
+    import api.wiring
     import upload.wiring
 
     upload.wiring.reset()
-    api.intake_wiring.reset()
+    api.wiring.reset()
 
 
 def emulator_imports(emulator: EmulatorControl) -> list[dict[str, Any]]:
@@ -225,7 +224,3 @@ def busiest_window(times: Sequence[float], window_s: float) -> int:
             inside.popleft()
         busiest = max(busiest, len(inside))
     return busiest
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

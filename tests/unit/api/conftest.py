@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from api import wiring
 from api.connections import ApiPorts
 from tests.support.fakes import (
     Clock,
@@ -20,6 +23,29 @@ from tra_core.myunisoft.models import REQUIRED_ROUTES
 
 FIRM = 1
 OTHER_FIRM = 2
+
+#: The API function's environment (template.yaml sets it on AWS).
+API_SETTINGS = {
+    "TABLE_NAME": "t",
+    "BUCKET_NAME": "b",
+    "REFRESH_QUEUE_URL": "http://queue",
+    "KEY_SECRET_PREFIX": "p/",
+    "THIRD_PARTY_SECRET_ID": "s",
+    "MYUNISOFT_BASE_URL": "http://myunisoft",
+    "RATE_LIMIT_REQUESTS": "20",
+    "RATE_LIMIT_WINDOW_SECONDS": "10",
+    "RATE_LIMIT_MARGIN_SECONDS": "0.5",
+}
+
+
+@pytest.fixture
+def api_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The API function's settings in the environment, its cached ports forgotten before and after."""
+    for name, value in API_SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    wiring.reset()
+    yield
+    wiring.reset()
 
 
 @pytest.fixture

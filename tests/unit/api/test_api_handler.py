@@ -13,34 +13,18 @@ from api.connections import ApiPorts
 from tests.support.events import LambdaContext, api_event
 from tests.support.fakes import FakeMyUnisoft
 
-SETTINGS = {
-    "TABLE_NAME": "t",
-    "BUCKET_NAME": "b",
-    "REFRESH_QUEUE_URL": "http://queue",
-    "KEY_SECRET_PREFIX": "p/",
-    "THIRD_PARTY_SECRET_ID": "s",
-    "MYUNISOFT_BASE_URL": "http://myunisoft",
-    "RATE_LIMIT_REQUESTS": "20",
-    "RATE_LIMIT_WINDOW_SECONDS": "10",
-    "RATE_LIMIT_MARGIN_SECONDS": "0.5",
-    "POWERTOOLS_METRICS_NAMESPACE": "Test",
-    "POWERTOOLS_SERVICE_NAME": "test",
-}
-
 
 @pytest.fixture
-def call(ports: ApiPorts, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name, value in SETTINGS.items():
-        monkeypatch.setenv(name, value)
-    wiring.reset()
-    monkeypatch.setattr(api_app, "get_ports", lambda: ports)
+def call(ports: ApiPorts, monkeypatch: pytest.MonkeyPatch, api_environment: None) -> Any:
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Test")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "test")
+    monkeypatch.setattr(wiring, "get_ports", lambda: ports)
 
     def invoke(method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
         response = api_app.lambda_handler(api_event(method, path, **kwargs), LambdaContext())
         return response["statusCode"], json.loads(response["body"] or "null"), response.get("headers", {})
 
-    yield invoke
-    wiring.reset()
+    return invoke
 
 
 def test_onboarding_answers_201_with_the_files(call: Any) -> None:

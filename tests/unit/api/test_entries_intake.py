@@ -8,12 +8,9 @@ from typing import Any
 import pytest
 
 from api import app as api_app
-from api import intake_routes
-from api import settings as api_settings
+from api import wiring
 from api.attachments import AttachmentRequest, new_attachment
 from api.entries import (
-    EntryConflict,
-    RequestTooLarge,
     get_entry,
     list_entries,
     preview_entries,
@@ -21,23 +18,12 @@ from api.entries import (
     retry_entry,
     submit_entries,
 )
-from api.errors import ConnectionNotActive, InvalidRequest, NotFound
+from api.errors import ConnectionNotActive, EntryConflict, InvalidRequest, NotFound, RequestTooLarge
+from api.request import decode_json_body
 from tests.support.events import LambdaContext, api_event
 from tests.support.upload_world import TENANT, World
 from tra_core.domain.lifecycle import EntryStatus
 from tra_core.store.records import ConnectionStatus
-
-API_SETTINGS = {
-    "TABLE_NAME": "t",
-    "BUCKET_NAME": "b",
-    "REFRESH_QUEUE_URL": "http://queue",
-    "KEY_SECRET_PREFIX": "p/",
-    "THIRD_PARTY_SECRET_ID": "s",
-    "MYUNISOFT_BASE_URL": "http://myunisoft",
-    "RATE_LIMIT_REQUESTS": "20",
-    "RATE_LIMIT_WINDOW_SECONDS": "10",
-    "RATE_LIMIT_MARGIN_SECONDS": "0.5",
-}
 
 
 @pytest.fixture
@@ -45,8 +31,9 @@ def world() -> World:
     return World()
 
 
-def body(*raws: dict[str, Any]) -> str:
-    return json.dumps(raws[0] if len(raws) == 1 else list(raws))
+def body(*raws: dict[str, Any]) -> Any:
+    """The posted body as the API's edge decodes it (exact numbers)."""
+    return decode_json_body(json.dumps(raws[0] if len(raws) == 1 else list(raws)))
 
 
 def test_posted_entries_are_stored_queued_and_sent_one_message_each(world: World) -> None:
@@ -170,9 +157,7 @@ def test_two_versions_of_one_entry_in_one_request_are_refused(world: World) -> N
 
 def test_too_many_entries_in_one_request_are_refused(world: World) -> None:
     with pytest.raises(RequestTooLarge):
-        submit_entries(
-            TENANT, world.file_id, json.dumps([world.entry(f"e{i}") for i in range(501)]), world.intake
-        )
+        submit_entries(TENANT, world.file_id, body(*[world.entry(f"e{i}") for i in range(501)]), world.intake)
 
 
 def test_a_disconnected_connection_takes_no_entries_but_a_revoked_one_does(world: World) -> None:
@@ -321,11 +306,8 @@ def test_an_attachment_slot_names_the_file_and_the_hash(world: World) -> None:
 
 
 @pytest.fixture
-def call(world: World, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name, value in API_SETTINGS.items():
-        monkeypatch.setenv(name, value)
-    api_settings.get_settings.cache_clear()
-    monkeypatch.setattr(intake_routes, "get_intake_ports", lambda: world.intake)
+def call(world: World, monkeypatch: pytest.MonkeyPatch, api_environment: None) -> Any:
+    monkeypatch.setattr(wiring, "get_intake_ports", lambda: world.intake)
 
     def invoke(method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         response = api_app.lambda_handler(api_event(method, path, tenant=TENANT, **kwargs), LambdaContext())

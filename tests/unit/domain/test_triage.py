@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tra_core.domain.checks import check_against_references
-from tra_core.domain.entry import parse_entries
+from tra_core.domain.entry import ThirdParty, parse_entries
 from tra_core.domain.references import Account, FiscalYear, Journal, References
 from tra_core.domain.triage import (
     FISCAL_YEAR_MISSING,
@@ -16,6 +18,10 @@ from tra_core.domain.triage import (
     created_notice,
     triage,
     with_subsidiaries,
+)
+
+JSON_VALUES = (
+    st.none() | st.booleans() | st.integers() | st.text(max_size=300) | st.lists(st.none(), max_size=2)
 )
 
 REFERENCES = References(
@@ -130,6 +136,26 @@ def test_third_party_details_are_checked_at_the_boundary(purchase, third_party, 
     raw["lines"][0]["third_party"] = third_party
     _, problems = parse_entries(raw)
     assert [(p.code, p.line) for p in problems] == [(code, 1)]
+
+
+def test_every_detail_may_be_null(purchase):
+    # Found by the API fuzz run: a null e-mail once raised instead of being "not given"
+    raw = dict(purchase)
+    raw["lines"] = [dict(line) for line in purchase["lines"]]
+    raw["lines"][0]["third_party"] = {"name": "A", "siren": None, "email": None, "iban": None, "bic": None}
+    entries, problems = parse_entries(raw)
+    assert problems == []
+    assert entries[0].lines[0].third_party == ThirdParty(name="A")
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(["name", "siren", "email", "iban", "bic", "x"]), JSON_VALUES))
+def test_any_third_party_gives_problems_never_an_exception(purchase, third_party):
+    raw = dict(purchase)
+    raw["lines"] = [dict(line) for line in purchase["lines"]]
+    raw["lines"][0]["third_party"] = third_party
+    entries, problems = parse_entries(raw)
+    assert bool(entries) != bool(problems)
 
 
 def test_iban_and_bic_are_compacted(purchase):

@@ -215,3 +215,18 @@ def test_front_server_serves_over_http() -> None:
     assert response.status_code == 202
     assert response.headers["x-fn"] == "Connect"
     assert response.json() == {"tenant": "acme"}
+
+
+def test_a_method_no_route_has_is_answered_404_like_api_gateway_never_501() -> None:
+    # Given a front on a free port
+    server = FrontServer(("127.0.0.1", 0), Front(ROUTES, _Recorder(), JWT)).start()
+    try:
+        # When a client sends a method no route of the template has
+        response = httpx.request(
+            "TRACE", f"{server.url}/connections", headers={"Authorization": "Bearer dev:x"}
+        )
+    finally:
+        server.stop()
+
+    # Then it is answered as an unknown route, not as a server error
+    assert (response.status_code, response.json()) == (404, {"message": "Not Found"})

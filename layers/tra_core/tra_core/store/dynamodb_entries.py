@@ -171,6 +171,23 @@ def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return {k: {"S": v} for k, v in plain.items()}
 
 
+def _start_key(
+    cursor: str | None, exact: Mapping[str, str], prefixed: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """The start key of ``cursor``, which must be a key of the page's own query (never another's)."""
+    start = _decode_cursor(cursor)
+    if start is None:
+        return None
+    plain = {name: value["S"] for name, value in start.items()}
+    if (
+        plain.keys() != exact.keys() | prefixed.keys()
+        or any(plain[name] != value for name, value in exact.items())
+        or any(not plain[name].startswith(prefix) for name, prefix in prefixed.items())
+    ):
+        raise InvalidCursor(cursor)
+    return start
+
+
 class DynamoDBEntries:
     """Entries of client files in the bridge's table (see the module docstring)."""
 
@@ -356,28 +373,25 @@ class DynamoDBEntries:
         Raises :class:`InvalidCursor` for a cursor this repository did not give.
         """
         arguments: dict[str, Any] = {"Limit": limit}
-        start = _decode_cursor(cursor)
-        if start is not None:
-            arguments["ExclusiveStartKey"] = start
+        pk = f"FILE#{connection_id}#{society_id}"
         if status is None:
             arguments.update(
                 KeyConditionExpression="PK = :pk AND begins_with(SK, :entry)",
-                ExpressionAttributeValues=to_item(
-                    {":pk": f"FILE#{connection_id}#{society_id}", ":entry": "ENTRY#"}
-                ),
+                ExpressionAttributeValues=to_item({":pk": pk, ":entry": "ENTRY#"}),
                 ConsistentRead=True,
             )
+            start = _start_key(cursor, {"PK": pk}, {"SK": "ENTRY#"})
         else:
+            gsi_pk = entry_status_partition(connection_id, status.value)
             arguments.update(
                 IndexName="GSI1",
                 KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :file)",
-                ExpressionAttributeValues=to_item(
-                    {
-                        ":pk": entry_status_partition(connection_id, status.value),
-                        ":file": f"FILE#{society_id}#ENTRY#",
-                    }
-                ),
+                ExpressionAttributeValues=to_item({":pk": gsi_pk, ":file": f"FILE#{society_id}#ENTRY#"}),
             )
+            prefixes = {"SK": "ENTRY#", "GSI1SK": f"FILE#{society_id}#ENTRY#"}
+            start = _start_key(cursor, {"PK": pk, "GSI1PK": gsi_pk}, prefixes)
+        if start is not None:
+            arguments["ExclusiveStartKey"] = start
         page = self._client.query(TableName=self._table, **arguments)
         records = [_record(item) for item in page.get("Items", [])]
         return records, _encode_cursor(page.get("LastEvaluatedKey"))
