@@ -60,7 +60,12 @@ def read_connection(connection_id: ConnectionId) -> ConnectionView:
     ports = wiring.get_ports()
     item = get_connection(tenant_of(router.current_event), connection_id, ports)
     files = ports.files.list(item.connection_id)
-    return views.connection(item, files, ports.connections.count_entries_by_status(item.connection_id))
+    return views.connection(
+        item,
+        files,
+        ports.connections.count_entries_by_status(item.connection_id),
+        ports.ids.count_by_verification(item.connection_id),
+    )
 
 
 @router.put(
