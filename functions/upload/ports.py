@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from verify.readback import ExportReaders
-
 from tra_core.myunisoft.models import UploadResult
 from tra_core.store.ports import (
     ArchiveStore,
@@ -24,6 +22,7 @@ from tra_core.store.ports import (
     VerifyQueue,
 )
 from tra_core.tra.archive import MAX_DOCUMENT_BYTES
+from verify.readback import ExportReaders
 
 
 class Uploader(Protocol):

@@ -13,8 +13,6 @@ export at all, the check is skipped and the archive is split as before (the risk
 
 from __future__ import annotations
 
-from verify.readback import find_sent, read_back, sent_entry, verified_change
-
 from tra_core.domain.lifecycle import OPEN_STATUSES, Transition
 from tra_core.myunisoft.errors import (
     ConcurrencyLimited,
@@ -28,6 +26,7 @@ from tra_core.store.entries import EntryRecord
 from tra_core.store.errors import RateBudgetBusy
 from upload.file_run import FileRun
 from upload.sending import wait_for
+from verify.readback import find_sent, read_back, sent_entry, verified_change
 
 #: Answers after which the read-back is tried again later rather than skipped.
 PUT_OFF = (RateLimited, ConcurrencyLimited, Maintenance, Transient, RateBudgetBusy)

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-NonEmpty = Annotated[str, Field(min_length=1)]
+from common.settings import MyUnisoftSettings, NonEmpty
 
 
-class VerifySettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    TABLE_NAME: NonEmpty
+class VerifySettings(MyUnisoftSettings):
     VERIFY_QUEUE_URL: NonEmpty
-    KEY_SECRET_PREFIX: NonEmpty
-    THIRD_PARTY_SECRET_ID: NonEmpty
-    MYUNISOFT_BASE_URL: NonEmpty
-    RATE_LIMIT_REQUESTS: Annotated[int, Field(ge=1)]
-    RATE_LIMIT_WINDOW_SECONDS: Annotated[float, Field(gt=0)]
-    RATE_LIMIT_MARGIN_SECONDS: Annotated[float, Field(ge=0)]
-    RATE_LIMIT_MAX_WAIT_SECONDS: Annotated[float, Field(gt=0)] = 60.0
-    THIRD_PARTY_SECRET_MAX_AGE_SECONDS: Annotated[int, Field(ge=0)] = 300
     #: Read-backs that do not find an entry before it is ``not_found``.
     VERIFY_MAX_CHECKS: Annotated[int, Field(ge=1, le=20)] = 4
     #: Seconds between two read-backs of an entry not found yet (SQS delays at most 900).
@@ -37,4 +25,4 @@ class VerifySettings(BaseModel):
 
 @lru_cache(maxsize=1)
 def get_settings() -> VerifySettings:
-    return VerifySettings.model_validate(dict(os.environ))
+    return VerifySettings.from_environment()

@@ -14,10 +14,6 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from verify.ports import VerifyPolicy, VerifyPorts
-from verify.readback import ExportReader, ExportReaders
-from verify.use_cases import Message, Report, process
-
 from tests.support.upload_world import World
 from tests.support.uploads import FakeUploads, InMemoryEntries
 from tra_core.domain.lifecycle import EntryStatus
@@ -29,6 +25,9 @@ from tra_core.store.ports import MyUnisoftIds, VerifyQueue
 from tra_core.store.verification import IdClaim, VerifyRequest
 from tra_core.tra.reader import TraLine, read_tra
 from upload.ports import UploadPorts
+from verify.ports import VerifyPolicy, VerifyPorts
+from verify.readback import ExportReader, ExportReaders
+from verify.use_cases import Message, Report, process
 
 
 def mad_entries_of(tra: bytes, first_id: int) -> list[dict[str, Any]]:
