@@ -243,3 +243,21 @@ def test_an_all_or_nothing_refusal_is_split_as_before(world: VerifyWorld) -> Non
     assert [world.record(f"p-{n}").status for n in (1, 2)] == [EntryStatus.REJECTED, EntryStatus.UPLOADED]
     copy = world.record("p-2").myunisoft
     assert copy is not None and copy.verification is Verification.PENDING
+
+
+def test_an_entry_whose_label_was_cut_and_transliterated_is_verified(world: VerifyWorld) -> None:
+    # Given an entry whose label is longer than 35 characters and holds a character cp1252 lacks
+    label = "Łódź warehouse rent, November 2026, second floor and parking"
+    world.run(world.post(world.entry("e-1", label=label)))
+    [exported] = world.export.entries()
+    assert exported.movements[0].description != label  # MyUnisoft holds what the TRA carried
+
+    # When the verifier reads the file back
+    world.verify()
+
+    # Then the entry is verified all the same
+    copy = world.record("e-1").myunisoft
+    assert copy is not None and (copy.verification, copy.entry_id) == (
+        Verification.VERIFIED,
+        exported.producer_id,
+    )
