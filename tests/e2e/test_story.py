@@ -79,7 +79,9 @@ def test_the_demo_story_runs_over_http(stack: StackProcess) -> None:
 
     # Then onboarding, references and the nightly refresh did what they say
     first_half = [
-        step for step in outcome.steps if not step.title.startswith(("Upload", "Revoke", "Paste", "What"))
+        step
+        for step in outcome.steps
+        if not step.title.startswith(("Upload", "Read", "Revoke", "Paste", "What"))
     ]
     assert [s.ok for s in first_half] == [True, True, True], out.getvalue()
     assert len(outcome.files) == 3
@@ -89,6 +91,7 @@ def test_the_demo_story_runs_over_http(stack: StackProcess) -> None:
     # And so did the upload half: every step passed, MyUnisoft got TRA+PJ imports
     assert outcome.ok, out.getvalue()
     assert steps["What MyUnisoft received"].ok
+    assert steps["Read the entries back from MyUnisoft: each one verified with its id"].ok
     statuses = {e["entry_id"]: e["status"] for e in outcome.entries}
     assert statuses.pop("demo-bad-account-1") == "rejected"
     assert set(statuses.values()) == {"uploaded"}
