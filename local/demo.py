@@ -269,6 +269,7 @@ class Story:
         self.file: dict[str, Any] = {}
         self.sent: dict[str, dict[str, Any]] = {}
         self.hub = HubWebhook()
+        self.uploaded: list[str] = []
 
     def close(self) -> None:
         for client in (self.http, self.control, self.storage):
@@ -337,6 +338,7 @@ class Story:
                     "Upload a purchase, a sale, an expense report and a bank transaction with PDFs",
                     self.upload,
                 ),
+                ("Read the entries back from MyUnisoft: each one verified with its id", self.verified),
                 ("Revoke the key in MyUnisoft: new entries are parked", self.revoke),
                 ("Paste a new key: the parked entries are uploaded", self.replace_key),
                 (
@@ -508,6 +510,7 @@ class Story:
         wrong = {i: seen[i]["status"] for i in ids if seen[i]["status"] != expected[i]}
         if wrong:
             raise StepFailed(f"unexpected statuses: {wrong}; details: {[seen[i] for i in wrong]}")
+        self.uploaded = [i for i in ids if expected[i] == "uploaded"]
         rejected = seen[entries["rejected"]["entry_id"]]
         error = _reason(rejected)
         if not error.get("code"):
@@ -521,6 +524,27 @@ class Story:
             f"    rejected  {rejected['entry_id']}: {error.get('code')} {error.get('message', '')}\n"
             f"    warning   {truncated['entry_id']}: {_describe(warnings[0])}"
         )
+
+    def verified(self) -> str:
+        """The verification worker reads the file back from MyUnisoft's export (docs/operations.md)."""
+        seen: dict[str, dict[str, Any]] = {}
+
+        def done() -> tuple[bool, str]:
+            for entry_id in self.uploaded:
+                seen[entry_id] = self._entry(entry_id).get("myunisoft") or {}
+            states = sorted(str(m.get("verification")) for m in seen.values())
+            return all(s != "pending" for s in states), ", ".join(states)
+
+        self.wait("waiting for the read-back", done)
+        wrong = {
+            i: m for i, m in seen.items() if m.get("verification") != "verified" or not m.get("entry_id")
+        }
+        if wrong:
+            raise StepFailed(f"entries not verified: {wrong}")
+        rows = [
+            (i, self.sent[i]["journal"], self.sent[i]["date"], seen[i]["entry_id"]) for i in self.uploaded
+        ]
+        return f"{len(rows)} entries verified\n" + table(["entry", "journal", "date", "MyUnisoft id"], rows)
 
     def revoke(self) -> str:
         response = self.control.post(f"/_emulator/keys/{DEMO_KEY}/revoke")

@@ -32,7 +32,14 @@ from tra_core.myunisoft.errors import (
     ThirdPartySecretRejected,
 )
 from tra_core.myunisoft.models import KeyInfo, Society
-from tra_core.store.ports import ConnectionRepository, FileRepository, KeyVault, RefreshQueue, SnapshotStore
+from tra_core.store.ports import (
+    ConnectionRepository,
+    FileRepository,
+    KeyVault,
+    MyUnisoftIds,
+    RefreshQueue,
+    SnapshotStore,
+)
 from tra_core.store.records import (
     ClientFile,
     Connection,
@@ -71,6 +78,8 @@ class ApiPorts:
     queue: RefreshQueue
     clients: FirmClients
     clock: Callable[[], datetime]
+    ids: MyUnisoftIds
+    """The MyUnisoft ids of verified entries (and the verification counts)."""
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,18 @@ def _summary_fields(record: EntryRecord) -> dict[str, object]:
         "attempts": record.attempts,
         "last_error": record.last_error,
         "updated_at": record.updated_at.isoformat(),
+        "myunisoft": _myunisoft(record),
+    }
+
+
+def _myunisoft(record: EntryRecord) -> dict[str, object] | None:
+    copy = record.myunisoft
+    if copy is None:
+        return None
+    return {
+        "verification": copy.verification,
+        "entry_id": copy.entry_id,
+        "verified_at": None if copy.verified_at is None else copy.verified_at.isoformat(),
     }
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tra_core.domain.lifecycle import EntryStatus
 from tra_core.domain.references import Account, FiscalYear, Journal
+from tra_core.domain.verification import Verification
 from tra_core.store.entries import EntryIssue, EntryWarning, SubmitOutcome
 from tra_core.store.records import ConnectionStatus, ReferenceCounts, ReferenceStatus, RefreshResult
 
@@ -92,6 +93,10 @@ class ConnectionView(View):
     created_at: Timestamp
     updated_at: Timestamp
     entries: dict[str, int] = Field(description="How many entries per status.")
+    verification: dict[str, int] = Field(
+        description="How many uploaded entries per verification state (pending, verified, not_found, "
+        "unavailable): not_found entries need an accountant's look (docs/operations.md)."
+    )
     files: FileCounts
     last_refresh: RefreshSummary | None
     last_discovery_at: Timestamp | None
@@ -185,6 +190,18 @@ class AcceptedView(View):
     entries: list[AcceptedEntryView]
 
 
+class MyUnisoftView(View):
+    """The entry as MyUnisoft holds it, read back after the upload (docs/operations.md)."""
+
+    verification: Verification = Field(
+        description="pending (not read back yet), verified (found in MyUnisoft), not_found (MyUnisoft "
+        "said success but the entry is absent after every check: see docs/operations.md), unavailable "
+        "(the key cannot read MyUnisoft's entries)."
+    )
+    entry_id: str | None = Field(description="MyUnisoft's id of the entry (its producerId) once verified.")
+    verified_at: Timestamp | None
+
+
 class EntrySummaryView(View):
     entry_id: str
     version: int
@@ -193,6 +210,10 @@ class EntrySummaryView(View):
     attempts: int
     last_error: EntryIssue | None
     updated_at: Timestamp
+    myunisoft: MyUnisoftView | None = Field(
+        description="The read-back of an uploaded entry; null before the upload (or when it predates "
+        "verified delivery)."
+    )
 
 
 class EntryListView(View):

@@ -21,6 +21,7 @@ from api.response_models import (
     RefreshSummary,
     StatusReason,
 )
+from tra_core.domain.verification import Verification
 from tra_core.store.records import ClientFile, Connection, ReferenceSnapshot
 
 
@@ -40,7 +41,9 @@ def connected(result: Connected) -> ConnectedView:
     )
 
 
-def connection(item: Connection, files: list[ClientFile], entries: dict[str, int]) -> ConnectionView:
+def connection(
+    item: Connection, files: list[ClientFile], entries: dict[str, int], verification: dict[str, int]
+) -> ConnectionView:
     refreshed = [f.last_refresh for f in files if f.last_refresh is not None]
     latest = max(refreshed, key=lambda r: r.at, default=None)
     return ConnectionView(
@@ -54,6 +57,7 @@ def connection(item: Connection, files: list[ClientFile], entries: dict[str, int
         created_at=item.created_at.isoformat(),
         updated_at=item.updated_at.isoformat(),
         entries=entries,
+        verification={state.value: verification.get(state.value, 0) for state in Verification},
         files=FileCounts(
             total=len(files),
             visible=sum(1 for f in files if f.visible),

@@ -18,6 +18,7 @@ from common.clock import utc_now
 from common.myunisoft_access import budgeted_clients
 from tra_core.myunisoft.client import RetryPolicy
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
+from tra_core.store.dynamodb_claims import DynamoDBClaims
 from tra_core.store.dynamodb_entries import DynamoDBEntries
 from tra_core.store.queues import SqsQueue
 from tra_core.store.s3_objects import S3Documents
@@ -48,6 +49,7 @@ def _api_ports(settings: ApiSettings) -> ApiPorts:
         queue=SqsQueue(session.client("sqs"), settings.REFRESH_QUEUE_URL, kind="refresh"),
         clients=budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=API_RETRY, timeout=10.0),
         clock=utc_now,
+        ids=DynamoDBClaims(dynamodb, settings.TABLE_NAME),
     )
 
 

@@ -22,9 +22,14 @@ def budgeted_clients(
     secrets: Any,
     retry: RetryPolicy,
     timeout: float | None = None,
+    share: float = 1.0,
+    max_wait_s: float | None = None,
 ) -> BudgetedClients:
     """MyUnisoft clients paced by the key's shared budget, with the third-party secret read from
-    Secrets Manager and cached for ``THIRD_PARTY_SECRET_MAX_AGE_SECONDS`` (a rotation needs no deploy)."""
+    Secrets Manager and cached for ``THIRD_PARTY_SECRET_MAX_AGE_SECONDS`` (a rotation needs no deploy).
+
+    ``share`` and ``max_wait_s`` (default ``RATE_LIMIT_MAX_WAIT_SECONDS``) let work of lower priority
+    fill only part of the budget and give up sooner (``tra_core.store.ratebudget``)."""
     third_party = SecretsProvider(boto3_client=secrets)
 
     def third_party_secret() -> str:
@@ -42,7 +47,8 @@ def budgeted_clients(
         limit=settings.RATE_LIMIT_REQUESTS,
         window_s=settings.RATE_LIMIT_WINDOW_SECONDS,
         margin_s=settings.RATE_LIMIT_MARGIN_SECONDS,
-        max_wait_s=settings.RATE_LIMIT_MAX_WAIT_SECONDS,
+        max_wait_s=settings.RATE_LIMIT_MAX_WAIT_SECONDS if max_wait_s is None else max_wait_s,
         retry=retry,
+        share=share,
         **extra,
     )

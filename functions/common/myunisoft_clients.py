@@ -58,6 +58,7 @@ class BudgetedClients:
         max_wait_s: float,
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
+        share: float = 1.0,
     ):
         self._base_url = base_url
         self._secret = third_party_secret
@@ -69,6 +70,7 @@ class BudgetedClients:
         self._max_wait_s = max_wait_s
         self._retry = retry
         self._timeout = timeout
+        self._share = share
         self._budgets: dict[str, DynamoDBRateBudget] = {}
         self._lock = threading.Lock()
         self._transport = _SharedTransport(httpx.HTTPTransport())
@@ -89,6 +91,7 @@ class BudgetedClients:
                     window_s=self._window_s,
                     margin_s=self._margin_s,
                     max_wait_s=self._max_wait_s,
+                    share=self._share,
                 )
                 self._budgets[fingerprint] = budget
             return budget

@@ -16,10 +16,13 @@ from tra_core.store.ports import (
     EntryRepository,
     FileRepository,
     KeyVault,
+    MyUnisoftIds,
     SnapshotStore,
     UploadQueue,
+    VerifyQueue,
 )
 from tra_core.tra.archive import MAX_DOCUMENT_BYTES
+from verify.readback import ExportReaders
 
 
 class Uploader(Protocol):
@@ -82,6 +85,8 @@ class UploadPolicy:
     batch_max_bytes: int = 40 * 1024 * 1024
     document_max_bytes: int = MAX_DOCUMENT_BYTES
     send_reserve_s: float = 190.0
+    verify_delay_s: float = 10.0
+    """How long after an accepted archive its entries are first read back (verified delivery)."""
 
     def backoff(self, attempt: int) -> float:
         """Seconds before the next try after the ``attempt``-th counted failure."""
@@ -106,3 +111,9 @@ class UploadPorts:
     """Creates the subsidiary accounts entries name and the client file lacks."""
     clock: Callable[[], datetime]
     policy: UploadPolicy = UploadPolicy()
+    verifications: VerifyQueue | None = None
+    """Where accepted archives queue their read-back; ``None``: verified delivery is off."""
+    exports: ExportReaders | None = None
+    """Reads MyUnisoft's export before a refused archive is split (``upload.refused``)."""
+    ids: MyUnisoftIds | None = None
+    """The MyUnisoft ids claimed by entries (with ``exports``)."""

@@ -29,6 +29,10 @@ class UploadSettings(MyUnisoftSettings):
     #: Most entries of one file put into one archive (1 disables batching).
     UPLOAD_BATCH_MAX_ENTRIES: Annotated[int, Field(ge=1, le=99)] = 50
     UPLOAD_BATCH_MAX_BYTES: Annotated[int, Field(ge=1)] = 40 * 1024 * 1024
+    #: The verification queue (verified delivery); empty turns the read-backs off.
+    VERIFY_QUEUE_URL: str = ""
+    #: Seconds between an accepted archive and the first read-back of its entries.
+    VERIFY_DELAY_SECONDS: Annotated[float, Field(ge=0, le=900)] = 10.0
 
 
 @lru_cache(maxsize=1)

@@ -16,6 +16,7 @@ from tra_core.store.batches import BatchRecord
 from tra_core.store.entries import EntryChange, EntryIssue, EntryKey, EntryRecord
 from upload.answers import issue_of
 from upload.file_run import FileRun
+from upload.verifying import on_upload
 
 INTERRUPTED = EntryIssue(
     code="UPLOAD_INTERRUPTED",
@@ -66,7 +67,8 @@ def _members(batch: BatchRecord) -> list[str]:
 
 
 def settle_uploaded(run: FileRun, batch: BatchRecord, unsettled: int, *, counted: bool) -> None:
-    """MyUnisoft holds the batch: its entries are ``uploaded`` (md5, request id, time)."""
+    """MyUnisoft holds the batch: its entries are ``uploaded`` (md5, request id, time), and their
+    read-back is queued (``upload.verifying``)."""
     update_members(
         run,
         batch,
@@ -76,6 +78,7 @@ def settle_uploaded(run: FileRun, batch: BatchRecord, unsettled: int, *, counted
             "tra_md5": batch.tra_md5,
             "request_id": batch.request_id,
             "uploaded_at": (batch.uploaded_at or run.ports.clock()).isoformat(),
+            **on_upload(run, batch),
         },
         remove=("last_error", "maintenance_waits"),
     )

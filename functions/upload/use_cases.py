@@ -17,8 +17,9 @@ For each client file named by the messages:
    under backlog), frozen in S3, and moved into a new batch by one transaction
    (``upload.batching``).
 5. The batch is uploaded by the holder of its lease (``upload.sending``) and its entries settled
-   from MyUnisoft's answer (``upload.answers``, ``upload.settling``); an archive of several entries
-   that MyUnisoft refused is bisected to find the bad one.
+   from MyUnisoft's answer (``upload.answers``, ``upload.settling``); an accepted archive queues its
+   read-back (``upload.verifying``); an archive of several entries that MyUnisoft refused is
+   bisected to find the bad one, after its entries MyUnisoft kept are settled (``upload.refused``).
 
 The fate of each message (deleted, back later, dead-lettered) is kept by ``upload.messages``.
 """
@@ -41,6 +42,7 @@ from upload.documents import read_documents
 from upload.file_run import FileRun
 from upload.messages import Delivery, Fates, Report
 from upload.ports import UploadPolicy, UploadPorts
+from upload.refused import settle_kept
 from upload.sending import send
 from upload.settling import not_ready, park, reject_checked, settle_rejected, settle_uploaded
 from upload.subsidiaries import sort_out
@@ -169,7 +171,8 @@ def resume(run: FileRun, batch_id: str, records: list[EntryRecord]) -> list[Entr
         return []
     if batch.status is BatchStatus.REJECTED:
         if len(batch.members) > 1:
-            return records  # bisect: the members go into smaller batches
+            # bisect: the members MyUnisoft did not keep go into smaller batches
+            return settle_kept(run, batch, records, unsettled=0) or []
         settle_rejected(run, batch, batch.error, unsettled=0, counted=False)
         return []
     if run.out_of_time(r.entry_id for r in records):
@@ -287,6 +290,10 @@ def bisect(run: FileRun, batch: BatchRecord, unsettled: int) -> None:
         and r.batch_id == batch.batch_id
         and r.status not in FINAL_STATUSES
     ]
+    left = settle_kept(run, batch, records, unsettled)  # never re-send what MyUnisoft kept
+    if not left:
+        return
+    records = left
     now = run.ports.clock()
     for record in records:  # the refused attempt counts for each of them
         run.ports.entries.update(

@@ -13,6 +13,7 @@ from common.myunisoft_access import budgeted_clients
 from tra_core.myunisoft.client import RetryPolicy
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
 from tra_core.store.dynamodb_batches import DynamoDBBatches
+from tra_core.store.dynamodb_claims import DynamoDBClaims
 from tra_core.store.dynamodb_entries import DynamoDBEntries
 from tra_core.store.ports import SnapshotStore
 from tra_core.store.queues import SqsQueue
@@ -69,6 +70,8 @@ def _ports(settings: UploadSettings) -> UploadPorts:
     dynamodb = session.client("dynamodb")
     secrets = session.client("secretsmanager")
     s3 = session.client("s3")
+    clients = budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=UPLOAD_RETRY)
+    verifying = bool(settings.VERIFY_QUEUE_URL)
     return UploadPorts(
         connections=DynamoDBConnections(dynamodb, settings.TABLE_NAME),
         files=DynamoDBFiles(dynamodb, settings.TABLE_NAME),
@@ -84,7 +87,7 @@ def _ports(settings: UploadSettings) -> UploadPorts:
             settings.UPLOAD_DEAD_LETTER_QUEUE_URL,
             kind="upload",
         ),
-        uploaders=budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=UPLOAD_RETRY),
+        uploaders=clients,
         accounts=budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=ACCOUNT_RETRY),
         clock=utc_now,
         policy=UploadPolicy(
@@ -96,7 +99,15 @@ def _ports(settings: UploadSettings) -> UploadPorts:
             batch_max_bytes=settings.UPLOAD_BATCH_MAX_BYTES,
             # The longest wait for the key's budget, the client's upload timeout, and some slack.
             send_reserve_s=settings.RATE_LIMIT_MAX_WAIT_SECONDS + UPLOAD_TIMEOUT_S + 10.0,
+            verify_delay_s=settings.VERIFY_DELAY_SECONDS,
         ),
+        verifications=(
+            SqsQueue(session.client("sqs"), settings.VERIFY_QUEUE_URL, kind="verification")
+            if verifying
+            else None
+        ),
+        exports=clients if verifying else None,
+        ids=DynamoDBClaims(dynamodb, settings.TABLE_NAME) if verifying else None,
     )
 
 

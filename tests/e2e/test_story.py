@@ -81,7 +81,7 @@ def test_the_demo_story_runs_over_http(stack: StackProcess) -> None:
     first_half = [
         step
         for step in outcome.steps
-        if not step.title.startswith(("Upload", "Revoke", "Paste", "What", "The events"))
+        if not step.title.startswith(("Upload", "Read", "Revoke", "Paste", "What", "The events"))
     ]
     # (the webhook's registration, onboarding, references, the nightly refresh)
     assert [s.ok for s in first_half] == [True, True, True, True], out.getvalue()
@@ -92,6 +92,7 @@ def test_the_demo_story_runs_over_http(stack: StackProcess) -> None:
     # And so did the upload half: every step passed, MyUnisoft got TRA+PJ imports
     assert outcome.ok, out.getvalue()
     assert steps["What MyUnisoft received"].ok
+    assert steps["Read the entries back from MyUnisoft: each one verified with its id"].ok
     # And the hub's receiver got every entry's status changes, signed
     assert steps["The events the hub received, signatures checked"].ok
     statuses = {e["entry_id"]: e["status"] for e in outcome.entries}

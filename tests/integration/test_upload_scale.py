@@ -11,6 +11,11 @@ the test also checks every sliding window of the emulator's request log. The ach
 uploads is reported as a fraction of the budget (the goal is 0.9 or more; the margin alone caps the
 steady state at WINDOW / (WINDOW + MARGIN) = 0.92): printed, and recorded as test properties.
 Timing is measured and reported, never asserted.
+
+The test runs twice: with verified delivery on (a verification worker, a fifth process, reads every
+uploaded entry back from the emulator's export under the same budget, and every entry must end
+``verified``) and off. It reports the read-back requests per uploaded entry and, once both ran, the
+ratio of the upload throughputs (on / off) for docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -50,6 +55,15 @@ MARGIN_S = 0.25
 BATCH_ENTRIES = 20
 #: Most messages the hub lets wait on the queue before posting the next file.
 MAX_BACKLOG = 150
+#: Verified delivery in the run: the first read-back a second after an archive, later checks 2 s apart.
+VERIFY_SETTINGS = {
+    "VERIFY_DELAY_SECONDS": "1",
+    "VERIFY_INTERVAL_SECONDS": "2",
+    "VERIFY_BUDGET_SHARE": "0.5",
+    "VERIFY_BUDGET_MAX_WAIT_SECONDS": "1",
+}
+#: Entries per second of upload in each mode, for the on/off ratio.
+THROUGHPUT: dict[str, float] = {}
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +74,9 @@ def ten_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         yield service
 
 
-def start_worker(environment: dict[str, str], queue_url: str) -> subprocess.Popen[str]:
+def start_worker(
+    environment: dict[str, str], queue_url: str, handler: str = "upload.app.lambda_handler", idle_s: float = 3
+) -> subprocess.Popen[str]:
     paths = [str(REPO_ROOT / "functions"), str(REPO_ROOT / "layers" / "tra_core"), str(REPO_ROOT)]
     env = {**environment, "PYTHONPATH": os.pathsep.join(paths), "POWERTOOLS_LOG_LEVEL": "WARNING"}
     command = [
@@ -69,12 +85,14 @@ def start_worker(environment: dict[str, str], queue_url: str) -> subprocess.Pope
         "tests.support.upload_poller",
         "--queue-url",
         queue_url,
+        "--handler",
+        handler,
         "--batch-size",
-        "50",
+        "50" if handler.startswith("upload") else "10",
         "--batch-window",
         "1",
         "--until-idle",
-        "3",
+        str(idle_s),
         "--max-seconds",
         "240",
     ]
@@ -83,7 +101,9 @@ def start_worker(environment: dict[str, str], queue_url: str) -> subprocess.Pope
     )
 
 
+@pytest.mark.parametrize("verification", ["on", "off"])
 def test_a_thousand_entries_across_ten_files_are_uploaded_by_four_workers_within_the_budget(
+    verification: str,
     aws: boto3.session.Session,
     ten_files: Service,
     monkeypatch: pytest.MonkeyPatch,
@@ -114,8 +134,16 @@ def test_a_thousand_entries_across_ten_files_are_uploaded_by_four_workers_within
 
     # When four workers run while the hub posts 1,000 entries (100 per file, one request per file)
     environment = {**worker_environment(stack, "UploadFunction"), **TEST_UPLOAD_SETTINGS, **budget}
+    environment.update(VERIFY_SETTINGS if verification == "on" else {"VERIFY_QUEUE_URL": ""})
+    verifier_environment = {**worker_environment(stack, "VerifyFunction"), **budget, **VERIFY_SETTINGS}
     started = time.monotonic()
     workers = [start_worker(environment, stack.ref("UploadQueue")) for _ in range(WORKERS)]
+    if verification == "on":
+        workers.append(
+            start_worker(
+                verifier_environment, stack.ref("VerifyQueue"), "verify.app.lambda_handler", idle_s=10
+            )
+        )
 
     def queue_depth() -> int:
         attributes = sqs.get_queue_attributes(
@@ -144,9 +172,13 @@ def test_a_thousand_entries_across_ten_files_are_uploaded_by_four_workers_within
     assert all(w.returncode == 0 for w in workers), [err[-2000:] for _, err in outputs]
     assert sum(s["errors"] for s in stats) == 0
     statuses: Counter[str] = Counter()
+    verified: Counter[str | None] = Counter()
     for file_id in files:
-        statuses.update(e["status"] for e in bridge.list_entries(file_id))
+        listed = bridge.list_entries(file_id)
+        statuses.update(e["status"] for e in listed)
+        verified.update(e["myunisoft"] and e["myunisoft"]["verification"] for e in listed)
     assert statuses == {"uploaded": FILES * ENTRIES_PER_FILE}
+    assert verified == ({"verified": FILES * ENTRIES_PER_FILE} if verification == "on" else {None: 1000})
     imports = emulator_imports(emulator)
     assert (
         sum(len([ln for ln in i["entries"] if ln["direction"]]) for i in imports)
@@ -155,6 +187,7 @@ def test_a_thousand_entries_across_ten_files_are_uploaded_by_four_workers_within
     # And no request went over the budget: no 429, and no sliding window held more than the limit
     requests = emulator.requests()[before:]
     uploads = [r for r in requests if r["path"] == "/api/v1/TRA/partial"]
+    read_backs = [r for r in requests if r["path"] == "/api/v1/mad/entries"]
     assert [r["status"] for r in requests if r["status"] != 200] == []
     assert busiest_window([r["at"] for r in requests], WINDOW_S) <= LIMIT
 
@@ -164,7 +197,9 @@ def test_a_thousand_entries_across_ten_files_are_uploaded_by_four_workers_within
     achieved = (len(times) - 1) / span if span > 0 else float("inf")
     allowed = LIMIT / WINDOW_S
     fraction = achieved / allowed
+    THROUGHPUT[verification] = FILES * ENTRIES_PER_FILE / span if span > 0 else float("inf")
     report = {
+        "verification": verification,
         "entries": FILES * ENTRIES_PER_FILE,
         "uploads": len(uploads),
         "entries_per_upload": round(FILES * ENTRIES_PER_FILE / len(uploads), 1),
@@ -172,6 +207,13 @@ def test_a_thousand_entries_across_ten_files_are_uploaded_by_four_workers_within
         "achieved_per_s": round(achieved, 2),
         "fraction_of_budget": round(fraction, 3),
         "busiest_window": busiest_window([r["at"] for r in uploads], WINDOW_S),
+        "busiest_window_all_requests": busiest_window([r["at"] for r in requests], WINDOW_S),
+        "read_backs": len(read_backs),
+        "read_backs_per_entry": round(len(read_backs) / (FILES * ENTRIES_PER_FILE), 4),
+        "entries_per_upload_s": round(THROUGHPUT[verification], 2),
+        "throughput_on_over_off": round(THROUGHPUT["on"] / THROUGHPUT["off"], 3)
+        if {"on", "off"} <= set(THROUGHPUT)
+        else None,
         "intake_s": round(intake_s, 1),
         "upload_s": round(elapsed, 1),
         "entries_per_s": round(FILES * ENTRIES_PER_FILE / elapsed, 1),

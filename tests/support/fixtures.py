@@ -32,7 +32,7 @@ FAST_MARGIN_S = 0.05
 #: A firm key of the demo firm that lacks the upload route (for the "missing route" refusal).
 NARROW_KEY = "narrow-firm-key"
 
-HANDLER_MODULES = ("api.wiring", "refresh.wiring")
+HANDLER_MODULES = ("api.wiring", "refresh.wiring", "verify.wiring")
 
 
 @dataclass

@@ -115,14 +115,16 @@ class UploadPoller:
         return len(messages)
 
     def pending(self) -> int:
-        """Messages visible or in flight (hidden until their retry time)."""
+        """Messages visible, in flight (hidden until their retry time) or delayed."""
         attributes = self._sqs.get_queue_attributes(
             QueueUrl=self.queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
         )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) + int(
-            attributes["ApproximateNumberOfMessagesNotVisible"]
-        )
+        return sum(int(value) for value in attributes.values() if value.isdigit())
 
     def drain(self, *, idle_s: float = 0.3, max_s: float = 120.0, wait_s: int = 0) -> UploadPollStats:
         """Poll until nothing is left on the queue, visible or hidden, for ``idle_s`` (or ``max_s``).

@@ -15,13 +15,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from api import views, wiring
-from api.connections import change_settings, connect, disconnect, get_connection, list_files
+from api.connections import ApiPorts, change_settings, connect, disconnect, get_connection, list_files
 from api.entries import replace_key_and_resume
 from api.refusals import BODY, KEY, MODEL_BODY, MYUNISOFT, PATH, answer, responses
 from api.request import tenant_of
 from api.request_models import ConnectionId, KeyRequest, SettingsRequest
 from api.response_models import ConnectedView, ConnectionView, DisconnectedView, FilesView
 from api.telemetry import metrics
+from tra_core.store.records import Connection
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -59,9 +60,17 @@ def create_connection(request: PastedKey) -> Response[ConnectedView]:
 )
 def read_connection(connection_id: ConnectionId) -> ConnectionView:
     ports = wiring.get_ports()
-    item = get_connection(tenant_of(router.current_event), connection_id, ports)
-    files = ports.files.list(item.connection_id)
-    return views.connection(item, files, ports.connections.count_entries_by_status(item.connection_id))
+    return _connection_view(get_connection(tenant_of(router.current_event), connection_id, ports), ports)
+
+
+def _connection_view(item: Connection, ports: ApiPorts) -> ConnectionView:
+    """The connection with its files' refreshes, its entries by status and by verification."""
+    return views.connection(
+        item,
+        ports.files.list(item.connection_id),
+        ports.connections.count_entries_by_status(item.connection_id),
+        ports.ids.count_by_verification(item.connection_id),
+    )
 
 
 @router.patch(
@@ -80,8 +89,7 @@ def patch_connection(connection_id: ConnectionId, request: Settings) -> Connecti
         create_missing_subsidiaries=request.create_missing_subsidiaries,
         ports=ports,
     )
-    files = ports.files.list(item.connection_id)
-    return views.connection(item, files, ports.connections.count_entries_by_status(item.connection_id))
+    return _connection_view(item, ports)
 
 
 @router.put(

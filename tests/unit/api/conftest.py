@@ -19,6 +19,8 @@ from tests.support.fakes import (
     InMemoryVault,
     standard_dossier,
 )
+from tests.support.uploads import InMemoryEntries
+from tests.support.verifying import InMemoryIds
 from tra_core.myunisoft.models import REQUIRED_ROUTES
 
 FIRM = 1
@@ -77,4 +79,5 @@ def ports(myunisoft: FakeMyUnisoft) -> ApiPorts:
         queue=InMemoryQueue(),
         clients=myunisoft,
         clock=Clock(),
+        ids=InMemoryIds(InMemoryEntries()),
     )

@@ -20,8 +20,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 LineKey = tuple[str, Decimal, Decimal]
+
+
+class Verification(StrEnum):
+    """Where the read-back of an uploaded entry stands (docs/architecture.md §4).
+
+    ``pending`` until MyUnisoft's export has been read; ``verified`` when the entry was found (its
+    MyUnisoft id kept); ``not_found`` when MyUnisoft said success but the entry was still absent
+    after every check; ``unavailable`` when the export could not be read with the firm's key.
+    """
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    NOT_FOUND = "not_found"
+    UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True, slots=True)

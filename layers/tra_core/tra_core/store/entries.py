@@ -22,6 +22,7 @@ from typing import Any, Literal
 from tra_core.domain.entry import Entry, decode_json
 from tra_core.domain.errors import EntryProblem, Notice
 from tra_core.domain.lifecycle import EntryStatus, Transition
+from tra_core.domain.verification import Verification
 from tra_core.store.base import Record
 from tra_core.store.records import file_id_for
 
@@ -76,6 +77,23 @@ class EntryWarning(Record):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+class MyUnisoftCopy(Record):
+    """The entry as MyUnisoft holds it, read back from its export (verified delivery).
+
+    ``entry_id`` is MyUnisoft's ``producerId`` of the entry once ``verified``; ``checks`` counts
+    the read-backs that did not find it (``not_found`` after the configured number).
+    """
+
+    verification: Verification
+    entry_id: str | None = None
+    verified_at: datetime | None = None
+    checks: int = 0
+
+    def as_item(self) -> dict[str, Any]:
+        """As stored on the entry (JSON values, unset fields left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
 @dataclass(frozen=True, slots=True)
 class EntryKey:
     """Names one entry of one client file."""
@@ -108,6 +126,9 @@ class EntryRecord(Record):
     tra_md5: str | None = None
     request_id: str | None = None
     uploaded_at: datetime | None = None
+    myunisoft: MyUnisoftCopy | None = None
+    """Set when the entry is uploaded: the read-back's result (``None`` for entries uploaded
+    before verified delivery existed, or with it switched off)."""
     queued_at: datetime
     updated_at: datetime
 

@@ -20,6 +20,7 @@ from tra_core.store.entries import (
     EntryIssue,
     EntryKey,
     EntryRecord,
+    MyUnisoftCopy,
     Submitted,
     UploadRequest,
 )
@@ -33,6 +34,7 @@ from tra_core.store.records import (
     RefreshRequest,
     RefreshResult,
 )
+from tra_core.store.verification import IdClaim, VerifyRequest
 
 
 class ConnectionRepository(Protocol):
@@ -236,3 +238,29 @@ class UploadQueue(Protocol):
     def retry_later(self, receipt_handle: str, delay_s: float) -> None: ...
 
     def dead_letter(self, body: str) -> None: ...
+
+
+class VerifyQueue(Protocol):
+    """The verification queue (``tra_core.store.queues``)."""
+
+    def send(self, requests: Sequence[VerifyRequest], delay_s: float = 0.0) -> int:
+        """Queue the requests, each delivered no sooner than ``delay_s`` seconds (at most 900)."""
+
+
+class MyUnisoftIds(Protocol):
+    """The MyUnisoft entry ids claimed by entries of client files (``tra_core.store.dynamodb_claims``)."""
+
+    def claims(self, connection_id: str, society_id: int, producer_ids: Iterable[str]) -> dict[str, IdClaim]:
+        """The claims among ``producer_ids`` in the file, by MyUnisoft id."""
+
+    def claim(self, change: EntryChange, producer_id: str, now: datetime) -> bool:
+        """Claim ``producer_id`` for the change's entry version and apply ``change`` in one
+        transaction; ``False`` (nothing written) when another entry holds the id or the entry no
+        longer matches the change's conditions."""
+
+    def record_check(self, record: EntryRecord, copy: MyUnisoftCopy, now: datetime) -> bool:
+        """Set the uploaded entry version's ``myunisoft`` to ``copy`` if its verification is still
+        pending (``False``, nothing written, otherwise)."""
+
+    def count_by_verification(self, connection_id: str) -> dict[str, int]:
+        """How many uploaded entries of the connection are in each verification state."""

@@ -1,4 +1,4 @@
-"""The bridge's SQS queues (refresh and upload): one adapter for sending, pacing retries and
+"""The bridge's SQS queues (refresh, upload and verification): one adapter for sending, pacing retries and
 dead-lettering messages.
 
 Retries are paced by the message's visibility: the upload worker sets how long a message stays
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 _BATCH = 10
 MAX_VISIBILITY_S = 43_200
 """SQS's limit on a message's visibility timeout (12 hours)."""
+MAX_DELAY_S = 900
+"""SQS's limit on a message's delay (15 minutes)."""
 
 
 class SqsQueue:
@@ -42,14 +44,19 @@ class SqsQueue:
     def __repr__(self) -> str:
         return f"SqsQueue(queue_url={self._queue_url!r})"
 
-    def send(self, requests: Sequence[BaseModel]) -> int:
-        """Queue the requests (as JSON); returns how many were sent (raises if SQS refused any)."""
+    def send(self, requests: Sequence[BaseModel], delay_s: float = 0.0) -> int:
+        """Queue the requests (as JSON), each hidden for ``delay_s`` seconds first (rounded up, at most
+        SQS's 15 minutes); returns how many were sent (raises if SQS refused any)."""
         sent = 0
+        delay = min(max(int(-(-delay_s // 1)), 0), MAX_DELAY_S)
         for start in range(0, len(requests), _BATCH):
             chunk = requests[start : start + _BATCH]
             answer = self._client.send_message_batch(
                 QueueUrl=self._queue_url,
-                Entries=[{"Id": str(i), "MessageBody": r.model_dump_json()} for i, r in enumerate(chunk)],
+                Entries=[
+                    {"Id": str(i), "MessageBody": r.model_dump_json(), "DelaySeconds": delay}
+                    for i, r in enumerate(chunk)
+                ],
             )
             failed = answer.get("Failed", [])
             if failed:

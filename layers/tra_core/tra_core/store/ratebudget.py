@@ -77,6 +77,10 @@ class DynamoDBRateBudget:
         than half the margin after its booked time books again.
     max_wait_s:
         The furthest ahead :meth:`acquire` may book; beyond it raises :class:`RateBudgetBusy`.
+    share:
+        The part of the limit this holder's requests may fill: it books a start only where fewer
+        than ``floor(limit * share)`` starts (of anyone) fall in the preceding window, so work of
+        lower priority (the read-backs of verified delivery) always leaves the rest to the others.
     clock, sleep:
         Epoch seconds and a sleep function; injectable for tests.
     """
@@ -91,15 +95,17 @@ class DynamoDBRateBudget:
         window_s: float = 10.0,
         margin_s: float = 0.5,
         max_wait_s: float = 60.0,
+        share: float = 1.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        if limit < 1 or window_s <= 0 or margin_s < 0:
-            raise ValueError("limit and window_s must be positive, margin_s not negative")
+        if limit < 1 or window_s <= 0 or margin_s < 0 or not 0 < share <= 1:
+            raise ValueError("limit and window_s must be positive, margin_s not negative, share in (0, 1]")
         self._client = client
         self._table = table_name
         self._key = budget_key(budget_id)
         self.limit = limit
+        self._own_limit = max(1, math.floor(limit * share))
         self.window_s = window_s
         self._span_ms = round((window_s + margin_s) * 1000)
         self._max_wait_s = max_wait_s
@@ -128,7 +134,7 @@ class DynamoDBRateBudget:
                 # starts at its booked time rather than late.
                 not_before = max(now + min(2 * self._write_s, self.window_s / 2), self._hold_until or now)
                 recent, slot_ms = schedule(
-                    self._grants, math.ceil(not_before * 1000), self.limit, self._span_ms
+                    self._grants, math.ceil(not_before * 1000), self._own_limit, self._span_ms
                 )
                 if slot_ms / 1000 - now > self._max_wait_s:
                     raise RateBudgetBusy(
