@@ -3,18 +3,17 @@ the delivery worker and a receiver on 127.0.0.1; signatures checked with ``stand
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from local.receiver import WebhookReceiver
+from tests.support.dossiers import hide_dossier
 from tests.support.fixtures import DEMO_SECRET, EmulatorControl, Stack
 from tests.support.notify_bridge import NotifyBridge, of_type
 from tests.support.upload_bridge import entry
-from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
-from tra_core.store.records import DiscoveredFile
+from tests.support.verify_bridge import VerifyBridge
 
 pytestmark = pytest.mark.integration
 
@@ -100,6 +99,42 @@ def test_uploads_and_rejections_send_every_status_change_with_the_reason(
     assert len({e["id"] for e in events}) == len(events)
 
 
+class VerifiedNotifyBridge(NotifyBridge, VerifyBridge):
+    """The notification bridge with the verification worker too."""
+
+
+def test_a_verified_entry_sends_entry_verified_with_myunisofts_id(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, receiver: WebhookReceiver
+) -> None:
+    # Given a connected firm with a webhook, the onboarding's events already delivered
+    bridge = VerifiedNotifyBridge(stack, monkeypatch)
+    secret = bridge.register(receiver.url)
+    created = bridge.onboard()
+    file_id = created["files"][0]["file_id"]
+    bridge.flush()
+    before = len(receiver.accepted())
+
+    # When an entry is uploaded and read back from MyUnisoft's export
+    bridge.post_entries(file_id, entry("v-1"))
+    bridge.drain()
+    bridge.flush()
+
+    # Then the hub is told once that it was verified, with MyUnisoft's id of the entry
+    events = [d.verify(secret) for d in receiver.accepted()[before:]]
+    copy = bridge.myunisoft(file_id, "v-1")
+    assert copy["verification"] == "verified"
+    assert [e["data"] for e in of_type(events, "entry.verified")] == [
+        {
+            "connection_id": created["connection_id"],
+            "file_id": file_id,
+            "entry_id": "v-1",
+            "version": 1,
+            "verification": "verified",
+            "myunisoft_entry_id": copy["entry_id"],
+        }
+    ]
+
+
 def test_a_revoked_key_and_a_new_one_send_the_connection_status_changes(
     bridge: NotifyBridge, receiver: WebhookReceiver, emulator: EmulatorControl
 ) -> None:
@@ -130,7 +165,7 @@ def test_a_revoked_key_and_a_new_one_send_the_connection_status_changes(
 
 
 def test_a_changed_chart_and_a_vanished_dossier_send_file_events(
-    bridge: NotifyBridge, receiver: WebhookReceiver, emulator: EmulatorControl, stack: Stack
+    bridge: NotifyBridge, receiver: WebhookReceiver, emulator: EmulatorControl
 ) -> None:
     # Given a connected firm with a webhook, the onboarding's events already delivered
     secret = bridge.register(receiver.url)
@@ -155,19 +190,10 @@ def test_a_changed_chart_and_a_vanished_dossier_send_file_events(
     bridge.drain_refresh_queue()
     refreshed = bridge.call("GET", f"/files/{target['file_id']}/references").body
     assert refreshed["version"] == 2, {k: v for k, v in refreshed.items() if k != "accounts"}
-    # And a discovery no longer lists another dossier (the store's own discovery, as the refresh
-    # worker applies it: the emulator here cannot hide a dossier from a key)
-    store = DynamoDBFiles(stack.session.client("dynamodb"), stack.ref("StateTable"))
-    connection = DynamoDBConnections(stack.session.client("dynamodb"), stack.ref("StateTable")).get(
-        "tenant-demo", created["connection_id"]
-    )
-    assert connection is not None
-    listed = [
-        DiscoveredFile(society_id=f.society_id, name=f.name)
-        for f in store.list(created["connection_id"])
-        if f.society_id != hidden["society_id"]
-    ]
-    store.apply_discovery(connection, listed, datetime.now(UTC))
+    # And the firm's key no longer sees another dossier, and the nightly discovery runs
+    hide_dossier(emulator, hidden["society_id"])
+    bridge.run_schedule()
+    bridge.drain_refresh_queue()
     bridge.flush()
 
     # Then the hub saw version 2 of the file's references with one account added, and the vanished file

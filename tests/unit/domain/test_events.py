@@ -78,6 +78,40 @@ def test_attempts_or_errors_without_a_status_change_make_no_event_but_a_new_vers
     assert rejected.data["last_error"] == {**error, "line": 2}
 
 
+def verified_item(verification: str, myunisoft_id: str | None = None, version: int = 1) -> dict[str, Any]:
+    copy: dict[str, Any] = {"verification": verification, "checks": Decimal(1)}
+    if myunisoft_id is not None:
+        copy["entry_id"] = myunisoft_id
+    return entry_item("uploaded", version, myunisoft=copy)
+
+
+def test_verification_ending_is_one_entry_verified_event() -> None:
+    pending = verified_item("pending")
+    (event,) = events_of(change(pending, verified_item("verified", "13524001")))
+    assert event.type is EventType.ENTRY_VERIFIED
+    assert event.data == {
+        "connection_id": "c1",
+        "file_id": "c1.2101",
+        "entry_id": "e-1",
+        "version": 1,
+        "verification": "verified",
+        "myunisoft_entry_id": "13524001",
+    }
+    DATA_OF[event.type].model_validate(event.data)
+    (lost,) = events_of(change(pending, verified_item("not_found")))
+    assert (lost.data["verification"], lost.data["myunisoft_entry_id"]) == ("not_found", None)
+
+
+def test_verification_still_pending_or_unchanged_makes_no_verified_event() -> None:
+    assert events_of(change(entry_item("uploading"), verified_item("pending")))[0].type is (
+        EventType.ENTRY_STATUS_CHANGED
+    )
+    assert events_of(change(verified_item("pending"), verified_item("pending"))) == []
+    assert events_of(change(verified_item("pending"), verified_item("unavailable"))) == []
+    done = verified_item("verified", "1")
+    assert events_of(change(done, {**done, "updated_at": "2026-12-01T10:00:00+00:00"})) == []
+
+
 def connection_item(status: str) -> dict[str, Any]:
     return {"PK": "TENANT#t1", "SK": "CONN#c1", "tenant": "t1", "connection_id": "c1", "status": status}
 

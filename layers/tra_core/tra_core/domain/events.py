@@ -15,8 +15,8 @@ Business rules:
   key no longer lists → ``file.vanished`` (its data stays);
 - a file's reference version changed → ``file.references_changed`` with the counts the refresh
   recorded (the first version counts everything as added);
-- ``entry.verified`` (verified delivery) has its type and data here; its mapping joins
-  ``_ENTRY_MAPPINGS`` when the entry item carries the verification result.
+- ``entry.verified`` when an uploaded entry's verification ends (``verified`` with MyUnisoft's id,
+  or ``not_found``), read from the entry item's ``myunisoft`` map.
 
 An event's id is derived from the change itself (table key, event type, the stream record's
 sequence number), so a redelivered stream batch yields the same ids and a hub can de-duplicate.
@@ -231,10 +231,43 @@ def _entry_status_changed(change: ItemChange, new: Mapping[str, Any]) -> Event |
     return _event(change, EventType.ENTRY_STATUS_CHANGED, str(_get(new, "tenant")), data)
 
 
+_VERIFICATION_ENDS = frozenset({"verified", "not_found"})
+
+
+def _verification(image: Mapping[str, Any] | None) -> tuple[str | None, int | None, Any]:
+    """(verification, version, MyUnisoft's id) of an entry image; Nones where absent."""
+    copy = _get(image, "myunisoft")
+    if not isinstance(copy, Mapping):
+        return None, _int(_get(image, "version")), None
+    return copy.get("verification"), _int(_get(image, "version")), copy.get("entry_id")
+
+
+def _entry_verified(change: ItemChange, new: Mapping[str, Any]) -> Event | None:
+    """``entry.verified`` when an entry version's verification ends (``verified`` or ``not_found``)."""
+    verification, version, myunisoft_id = _verification(new)
+    if verification not in _VERIFICATION_ENDS or version is None:
+        return None
+    if _verification(change.old)[:2] == (verification, version):
+        return None
+    connection_id, society_id = _get(new, "connection_id"), _int(_get(new, "society_id"))
+    if not isinstance(connection_id, str) or society_id is None:
+        return None
+    data = EntryVerified(
+        connection_id=connection_id,
+        file_id=_file_id(connection_id, society_id),
+        entry_id=str(_get(new, "entry_id")),
+        version=version,
+        verification=str(verification),
+        myunisoft_entry_id=str(myunisoft_id) if myunisoft_id is not None else None,
+    )
+    return _event(change, EventType.ENTRY_VERIFIED, str(_get(new, "tenant")), data)
+
+
 _ENTRY_MAPPINGS: tuple[Callable[[ItemChange, Mapping[str, Any]], Event | None], ...] = (
     _entry_status_changed,
+    _entry_verified,
 )
-"""Each maps one entry change to at most one event; ``entry.verified`` is to join them."""
+"""Each maps one entry change to at most one event."""
 
 
 def _entry_events(change: ItemChange) -> list[Event]:
