@@ -6,8 +6,10 @@ function's code, then each layer's ``python/``, then the runtime's own SDK on it
 environment Lambda sets (``LAMBDA_TASK_ROOT``, the function's name, the template's Powertools
 variables), and times the import of the handler. The **floor** is the same interpreter importing
 only the libraries the project chose (boto3, pydantic, httpx, Powertools' Logger and Metrics) from
-the same layer: what no handler can go below. Rounds are interleaved (every target once per round)
-so the machine's load falls on all of them alike; each figure is the median of the rounds. The
+the same layer: what no handler can go below. Beside each handler, "+first call" adds the modules
+its module imports inside its functions: what the first invocation loads, which init deferred.
+Rounds are interleaved (every target once per round) so the machine's load falls on all alike;
+each figure is the median of the rounds. The
 ratio is taken on CPU time (the import is CPU-bound, as Lambda's init is), which a busy machine
 disturbs far less than wall time; wall time is printed beside it.
 
@@ -19,6 +21,7 @@ disturbs far less than wall time; wall time is printed beside it.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import platform
 import statistics
@@ -34,6 +37,7 @@ from local.resources import load_template
 from local.topology import read_topology
 
 FLOOR = "floor"
+FIRST_CALL = " +first call"
 FLOOR_IMPORT = "import boto3, httpx, pydantic\nfrom aws_lambda_powertools import Logger, Metrics"
 HANDLER_IMPORT = """
 import importlib
@@ -69,15 +73,31 @@ def _literal_variables(*blocks: Any) -> dict[str, str]:
     return variables
 
 
+def deferred_imports(code_dir: Path, handler: str) -> list[str]:
+    """The modules the handler's module imports inside its functions (what a first call loads)."""
+    source = code_dir / (handler.rpartition(".")[0].replace(".", "/") + ".py")
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.ImportFrom) and inner.module and not inner.level:
+                    found.append(inner.module)
+                elif isinstance(inner, ast.Import):
+                    found.extend(alias.name for alias in inner.names)
+    return sorted(set(found))
+
+
 def targets(build_dir: Path, sdk: Path) -> list[Target]:
-    """Every function of the built template, then the floor (with the first function's path)."""
+    """Every function of the built template, each alone and with its first call's imports, then
+    the floor (with the first function's path)."""
     template = load_template(build_dir / "template.yaml")
     topology = read_topology(template)
     found = []
     for name, function in sorted(topology.functions.items()):
         paths = [*code_paths(build_dir, template, function), str(sdk)]
+        properties = template["Resources"][name]["Properties"]
         environment = {
-            **_literal_variables(template.get("Globals", {}).get("Function"), template["Resources"][name]["Properties"]),
+            **_literal_variables(template.get("Globals", {}).get("Function"), properties),
             "AWS_REGION": "eu-west-3",
             "AWS_DEFAULT_REGION": "eu-west-3",
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
@@ -88,7 +108,10 @@ def targets(build_dir: Path, sdk: Path) -> list[Target]:
             "LAMBDA_RUNTIME_DIR": str(sdk),
             "_HANDLER": function.handler,
         }
-        found.append(Target(name, paths, HANDLER_IMPORT.format(handler=function.handler), environment))
+        handler_import = HANDLER_IMPORT.format(handler=function.handler)
+        found.append(Target(name, paths, handler_import, environment))
+        deferred = "".join(f"import {name}\n" for name in deferred_imports(Path(paths[0]), function.handler))
+        found.append(Target(name + FIRST_CALL, paths, handler_import + deferred, environment))
     first = found[0]
     found.append(Target(FLOOR, first.paths, FLOOR_IMPORT, first.environment))
     return found
@@ -132,7 +155,8 @@ def profile(target: Target, top: int = 25) -> None:
 def report(times: dict[str, list[tuple[float, float]]]) -> None:
     """Median CPU and wall time per target, and the CPU time's ratio to the floor's."""
     floor = statistics.median(cpu for cpu, _ in times[FLOOR])
-    print(f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPU(s), load {os.getloadavg()[0]:.1f}")
+    machine = f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPU(s)"
+    print(f"{machine}, load {os.getloadavg()[0]:.1f}")
     print(f"{'target':<26}{'CPU median':>12}{'CPU min':>10}{'/ floor':>9}{'wall median':>13}")
     for name, values in times.items():
         cpu = statistics.median(value[0] for value in values)

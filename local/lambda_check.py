@@ -63,8 +63,9 @@ def check(build_dir: Path) -> list[str]:
         sdk = runtime_dir(Path(runtime))
         for name, function in sorted(topology.functions.items()):
             paths = [*code_paths(build_dir, template, function), str(sdk)]
+            code = _IMPORT.format(paths=paths, handler=function.handler)
             result = subprocess.run(
-                [sys.executable, "-I", "-S", "-B", "-c", _IMPORT.format(paths=paths, handler=function.handler)],
+                [sys.executable, "-I", "-S", "-B", "-c", code],
                 capture_output=True,
                 text=True,
                 env={"AWS_DEFAULT_REGION": "eu-west-3", "POWERTOOLS_SERVICE_NAME": "myunisoft-bridge"},
