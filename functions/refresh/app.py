@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any, cast
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from tra_core.domain.errors import TraError
-
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch import BatchProcessor
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -78,6 +76,7 @@ def scheduled_event_model() -> type[EventBridgeModel]:
 
 def refresh_record(record: SqsRecordModel) -> None:
     from refresh.use_cases import handle
+    from tra_core.domain.errors import TraError
 
     request = cast("RefreshRequest", record.body)  # parsed by worker_processor()'s record model
     logger.append_keys(connection_id=request.connection_id, society_id=request.society_id, kind=request.kind)
