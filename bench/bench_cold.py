@@ -157,12 +157,12 @@ def report(times: dict[str, list[tuple[float, float]]]) -> None:
     floor = statistics.median(cpu for cpu, _ in times[FLOOR])
     machine = f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPU(s)"
     print(f"{machine}, load {os.getloadavg()[0]:.1f}")
-    print(f"{'target':<26}{'CPU median':>12}{'CPU min':>10}{'/ floor':>9}{'wall median':>13}")
+    print(f"{'target':<38}{'CPU median':>12}{'CPU min':>10}{'/ floor':>9}{'wall median':>13}")
     for name, values in times.items():
         cpu = statistics.median(value[0] for value in values)
         ratio = "" if name == FLOOR else f"{cpu / floor:.2f}x"
         wall = statistics.median(value[1] for value in values)
-        print(f"{name:<26}{cpu:>11.3f}s{min(value[0] for value in values):>9.3f}s{ratio:>9}{wall:>12.3f}s")
+        print(f"{name:<38}{cpu:>11.3f}s{min(value[0] for value in values):>9.3f}s{ratio:>9}{wall:>12.3f}s")
 
 
 def main(argv: list[str] | None = None) -> int:
