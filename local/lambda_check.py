@@ -2,8 +2,9 @@
 
 Lambda's Python runtime puts the function's code and each layer's ``python/`` folder on the path,
 plus the runtime's own boto3; nothing else. This runs one isolated interpreter per function
-(``-I -S``: no site-packages, no ``PYTHONPATH``) with exactly that path, and imports the handler,
-so a dependency missing from the layer's ``requirements.txt`` fails the build, not a deployment.
+(``-I -S``: no site-packages, no ``PYTHONPATH``; ``-B``: like Lambda's read-only ``/var/task``, it
+writes no bytecode into the artifacts) with exactly that path, and imports the handler, so a
+dependency missing from the layer's ``requirements.txt`` fails the build, not a deployment.
 
     python -m local.lambda_check [.aws-sam/build]
 """
@@ -15,9 +16,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from local.resources import load_template
-from local.topology import read_topology
+from local.topology import Function, read_topology
 
 #: What the Lambda Python runtime brings besides the standard library (the AWS SDK).
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
@@ -31,7 +33,7 @@ assert callable(handler), {handler!r}
 """
 
 
-def _runtime_dir(into: Path) -> Path:
+def runtime_dir(into: Path) -> Path:
     """A folder holding (links to) the SDK packages the Lambda runtime provides."""
     for name in RUNTIME_PACKAGES:
         spec = importlib.util.find_spec(name)
@@ -43,21 +45,27 @@ def _runtime_dir(into: Path) -> Path:
     return into
 
 
+def code_paths(build_dir: Path, template: dict[str, Any], function: Function) -> list[str]:
+    """What Lambda puts first on the path for ``function``: its code, then each layer's ``python/``."""
+    paths = [str(build_dir / function.code_uri)]
+    for layer in function.layers:
+        content = template["Resources"][layer]["Properties"]["ContentUri"]
+        paths.append(str(build_dir / str(content) / "python"))
+    return paths
+
+
 def check(build_dir: Path) -> list[str]:
     """Problems found (empty: every handler imports)."""
     template = load_template(build_dir / "template.yaml")
     topology = read_topology(template)
     problems = []
     with tempfile.TemporaryDirectory(prefix="lambda-runtime-") as runtime:
-        sdk = _runtime_dir(Path(runtime))
+        sdk = runtime_dir(Path(runtime))
         for name, function in sorted(topology.functions.items()):
-            paths = [str(build_dir / function.code_uri)]
-            for layer in function.layers:
-                content = template["Resources"][layer]["Properties"]["ContentUri"]
-                paths.append(str(build_dir / str(content) / "python"))
-            paths.append(str(sdk))
+            paths = [*code_paths(build_dir, template, function), str(sdk)]
+            code = _IMPORT.format(paths=paths, handler=function.handler)
             result = subprocess.run(
-                [sys.executable, "-I", "-S", "-c", _IMPORT.format(paths=paths, handler=function.handler)],
+                [sys.executable, "-I", "-S", "-B", "-c", code],
                 capture_output=True,
                 text=True,
                 env={"AWS_DEFAULT_REGION": "eu-west-3", "POWERTOOLS_SERVICE_NAME": "myunisoft-bridge"},

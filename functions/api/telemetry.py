@@ -5,5 +5,5 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore", "httpx"))  # what the API calls: AWS and MyUnisoft
 metrics = Metrics()

@@ -9,26 +9,38 @@ own visibility (the backoff, or the rate-limit reset) by the use case.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import SqsModel, SqsRecordModel
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from tra_core.store.entries import UploadRequest
-from upload.use_cases import Delivery, process
-from upload.wiring import get_ports
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from upload.messages import Delivery
+    from upload.ports import UploadPorts
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore", "httpx"))  # what the worker calls: AWS and MyUnisoft
 metrics = Metrics()
 
 
+def get_ports() -> UploadPorts:
+    """The worker's ports. The use cases, the adapters and the event models are imported on the
+    first invocation, not at import: the container's init stays at the libraries' floor
+    (docs/benchmarks.md, "Cold start")."""
+    from upload.wiring import get_ports as wired_ports
+
+    return wired_ports()
+
+
 def delivery(record: SqsRecordModel) -> Delivery:
+    from tra_core.store.entries import UploadRequest
+    from upload.messages import Delivery
+
     body = str(record.body)
     try:
         request: UploadRequest | None = UploadRequest.model_validate_json(body)
@@ -42,6 +54,11 @@ def delivery(record: SqsRecordModel) -> Delivery:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    from aws_lambda_powertools.utilities.parser import parse
+    from aws_lambda_powertools.utilities.parser.models import SqsModel
+
+    from upload.use_cases import process
+
     records = parse(event=event, model=SqsModel).Records
     report = process(
         [delivery(record) for record in records],
