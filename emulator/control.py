@@ -15,18 +15,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from emulator import shapes
-from emulator.config import as_dict, from_dict
+from emulator.clock import Clock
+from emulator.config import EmulatorConfig, as_dict, from_dict
 from emulator.faults import Fault
-from emulator.fixtures import ALL_ROUTES, Account, Dossier, FiscalYear
+from emulator.fixtures import ALL_ROUTES, Account, Dossier, FiscalYear, Fixtures
 
-if TYPE_CHECKING:
-    from emulator.app import EmulatorApp
+
+class EmulatorApp(Protocol):
+    """What the control routes read and change of the emulator (``emulator.app.EmulatorApp``).
+
+    A protocol, so this module never imports the app that routes to it.
+    """
+
+    data: Fixtures
+    keys: dict[str, Any]
+    faults: list[Fault]
+    imports: list[dict[str, Any]]
+    requests: list[dict[str, Any]]
+    maintenance: bool
+    disconnected: dict[str, str]
+    clock: Clock
+    config: EmulatorConfig
+
+    def key_json(self, state: Any) -> dict[str, Any]: ...
+
+    def set_visibility(self, token: str, society_id: int, visible: bool) -> None: ...
+
+    def reset(self) -> None: ...
+
 
 Answer = tuple[int, Any]
-Handler = Callable[["EmulatorApp", dict[str, str], Any], Answer]
+Handler = Callable[[EmulatorApp, dict[str, str], Any], Answer]
 
 
 class ControlError(Exception):

@@ -35,6 +35,7 @@ import httpx
 
 from local.demo_events import HubWebhook
 from local.demo_everyday import everyday
+from local.demo_story import StepFailed
 from local.launcher import LaunchError, StackProcess
 
 TENANT = "cabinet-demo"
@@ -43,10 +44,6 @@ NEW_KEY = "demo-firm-key-2"
 #: Entry statuses after which nothing more happens without someone acting.
 SETTLED = {"uploaded", "rejected", "failed", "waiting_for_key"}
 UPLOAD_ROUTES = {"POST /files/{file_id}/entries", "POST /files/{file_id}/attachments"}
-
-
-class StepFailed(Exception):
-    """A step did not do what it says."""
 
 
 @dataclass
@@ -463,7 +460,7 @@ class Story:
             raise StepFailed(f"the PDF upload to storage answered {put.status_code}: {put.text[:200]}")
         return {"filename": filename, "s3_key": answer["s3_key"], "content_type": "application/pdf"}
 
-    def _send(self, entries: list[dict[str, Any]]) -> None:
+    def send_entries(self, entries: list[dict[str, Any]]) -> None:
         self.call("POST", f"/files/{self.file['file_id']}/entries", (202,), json=entries)
         for entry in entries:
             self.sent[entry["entry_id"]] = entry
@@ -472,7 +469,7 @@ class Story:
         entry: dict[str, Any] = self.call("GET", f"/files/{self.file['file_id']}/entries/{entry_id}", (200,))
         return entry
 
-    def _wait_statuses(self, what: str, ids: list[str], wanted: set[str]) -> dict[str, dict[str, Any]]:
+    def wait_statuses(self, what: str, ids: list[str], wanted: set[str]) -> dict[str, dict[str, Any]]:
         seen: dict[str, dict[str, Any]] = {}
 
         def settled() -> tuple[bool, str]:
@@ -502,9 +499,9 @@ class Story:
             if role in documents:
                 entry["attachments"] = [self._attach(*documents[role])]
             batch.append(entry)
-        self._send(batch)
+        self.send_entries(batch)
         ids = [e["entry_id"] for e in batch]
-        seen = self._wait_statuses("waiting for the upload worker", ids, SETTLED)
+        seen = self.wait_statuses("waiting for the upload worker", ids, SETTLED)
         expected = {e["entry_id"]: "uploaded" for e in batch}
         expected[entries["rejected"]["entry_id"]] = "rejected"
         wrong = {i: seen[i]["status"] for i in ids if seen[i]["status"] != expected[i]}
@@ -552,9 +549,9 @@ class Story:
             raise StepFailed(f"the emulator refused the revocation: {response.status_code}")
         entries = story_entries()
         parked = [entries["parked_purchase"], entries["parked_sale"]]
-        self._send(parked)
+        self.send_entries(parked)
         ids = [e["entry_id"] for e in parked]
-        seen = self._wait_statuses("waiting for the upload worker", ids, SETTLED)
+        seen = self.wait_statuses("waiting for the upload worker", ids, SETTLED)
         wrong = {i: seen[i]["status"] for i in ids if seen[i]["status"] != "waiting_for_key"}
         if wrong:
             raise StepFailed(f"entries sent with a revoked key should wait for a key: {wrong}")
@@ -567,7 +564,7 @@ class Story:
             raise StepFailed(f"the connection should be active again: {body}")
         entries = story_entries()
         ids = [entries["parked_purchase"]["entry_id"], entries["parked_sale"]["entry_id"]]
-        seen = self._wait_statuses("waiting for the parked entries", ids, {"uploaded", "rejected", "failed"})
+        seen = self.wait_statuses("waiting for the parked entries", ids, {"uploaded", "rejected", "failed"})
         wrong = {i: seen[i]["status"] for i in ids if seen[i]["status"] != "uploaded"}
         if wrong:
             raise StepFailed(f"the parked entries should be uploaded now: {wrong}")

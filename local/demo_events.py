@@ -11,21 +11,10 @@ from __future__ import annotations
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
 
+from local.demo_story import StepFailed, StoryPort
 from local.receiver import WebhookReceiver
-
-
-class _Story(Protocol):
-    sent: dict[str, dict[str, Any]]
-
-    def call(self, method: str, path: str, expect: Any, **kwargs: Any) -> Any: ...
-
-    def wait(
-        self, what: str, check: Callable[[], tuple[bool, str]], timeout_s: float | None = None
-    ) -> str: ...
 
 
 class HubWebhook:
@@ -35,13 +24,13 @@ class HubWebhook:
         self.receiver = WebhookReceiver()
         self.secret = ""
 
-    def register(self, story: _Story) -> str:
+    def register(self, story: StoryPort) -> str:
         self.receiver.start()
         body = story.call("PUT", "/webhook", (200,), json={"url": self.receiver.url})
         self.secret = str(body["secret"])
         return f"webhook {self.receiver.url} registered; secret whsec_… shown once to the hub"
 
-    def _final_statuses_seen(self, story: _Story) -> tuple[bool, str]:
+    def _final_statuses_seen(self, story: StoryPort) -> tuple[bool, str]:
         events = self.receiver.verified(self.secret)
         final = {
             e["data"]["entry_id"]
@@ -52,14 +41,12 @@ class HubWebhook:
         missing = [entry_id for entry_id in story.sent if entry_id not in final]
         return not missing, f"{len(events)} events so far, {len(missing)} entries without their final status"
 
-    def report(self, story: _Story) -> str:
+    def report(self, story: StoryPort) -> str:
         story.wait("waiting for the last deliveries", lambda: self._final_statuses_seen(story), 60)
         time.sleep(1.0)  # the stragglers of the last batch
         accepted = self.receiver.accepted()
         events = self.receiver.verified(self.secret)
         if len(events) != len(accepted):
-            from local.demo import StepFailed  # the demo's own failure (imported here: demo imports us)
-
             raise StepFailed(f"{len(accepted) - len(events)} deliveries failed signature verification")
         counts = Counter(e["type"] for e in events)
         latencies = sorted(

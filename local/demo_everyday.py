@@ -11,10 +11,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from local.demo import Story
+from local.demo_story import StepFailed, StoryPort
 
 NEW_SUPPLIER: dict[str, Any] = {
     "entry_id": "demo-new-supplier-1",
@@ -67,18 +66,16 @@ FISCAL_YEAR_2028 = {"start": "2028-01-01", "end": "2028-12-31", "closed": False}
 WAITED = {"uploaded", "rejected", "failed", "waiting_for_key", "waiting_for_references"}
 
 
-def everyday(story: Story) -> str:
+def everyday(story: StoryPort) -> str:
     """The step (see the module docstring); raises ``StepFailed`` when something did not happen."""
-    from local.demo import StepFailed
-
     fees = [{**BANK_FEE, "entry_id": f"demo-bank-fee-{n}"} for n in (1, 2)]
-    story._send([NEW_SUPPLIER, fees[0], JANUARY])
-    story._wait_statuses(
+    story.send_entries([NEW_SUPPLIER, fees[0], JANUARY])
+    story.wait_statuses(
         "waiting for the first upload", [NEW_SUPPLIER["entry_id"], fees[0]["entry_id"]], WAITED
     )
-    story._send([fees[1]])  # the twin, in an upload of its own
+    story.send_entries([fees[1]])  # the twin, in an upload of its own
     ids = [NEW_SUPPLIER["entry_id"], *(f["entry_id"] for f in fees), JANUARY["entry_id"]]
-    seen = story._wait_statuses("waiting for the upload worker", ids, WAITED)
+    seen = story.wait_statuses("waiting for the upload worker", ids, WAITED)
     expected = dict.fromkeys(ids, "uploaded") | {JANUARY["entry_id"]: "waiting_for_references"}
     wrong = {i: seen[i]["status"] for i in ids if seen[i]["status"] != expected[i]}
     if wrong:
@@ -92,7 +89,7 @@ def everyday(story: Story) -> str:
     if opened.status_code >= 400:
         raise StepFailed(f"the emulator refused the fiscal year: {opened.status_code} {opened.text[:200]}")
     story.call("POST", f"/files/{story.file['file_id']}/refresh", (202,))
-    after = story._wait_statuses(
+    after = story.wait_statuses(
         "waiting for the January entry", [JANUARY["entry_id"]], {"uploaded", "rejected", "failed"}
     )
     if after[JANUARY["entry_id"]]["status"] != "uploaded":
