@@ -44,9 +44,17 @@ def document() -> dict[str, Any]:
         )
     )
     _drop_default_validation_answers(generated)
+    _drop_no_content_bodies(generated)
     _add_entry_schemas(generated["components"]["schemas"])
     _add_gateway_answers(generated)
     return generated
+
+
+def _drop_no_content_bodies(document: dict[str, Any]) -> None:
+    """A 204 has no body: Powertools gives it the handler's return type, which no answer carries."""
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            operation["responses"].get("204", {}).pop("content", None)
 
 
 #: Answers API Gateway gives itself, before the function runs, in its own ``{"message"}`` shape.

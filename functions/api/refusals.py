@@ -19,9 +19,13 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from api.errors import InvalidRequest, KeyRejected, NotFound
 from api.response_models import ErrorBody
 from tra_core.domain.errors import TraError
+from tra_core.webhooks.urls import WebhookUrlRefused
 
-_KEY_CODES = frozenset({"KEY_INVALID"})
-"""Codes of the key's own checks: an unusable key is a 422, whoever finds it unusable."""
+_UNPROCESSABLE: dict[str, type[TraError]] = {
+    "KEY_INVALID": KeyRejected,
+    "WEBHOOK_URL_REFUSED": WebhookUrlRefused,
+}
+"""Codes of the key's and the webhook URL's own checks: a 422, whoever finds them unusable."""
 _QUERY_MESSAGES = {
     "limit": "limit must be a whole number between 1 and 1000.",
     "status": "Unknown status: use one of queued, uploading, uploaded, rejected, waiting_for_key, "
@@ -66,7 +70,7 @@ def _body_refusal(errors: Sequence[Mapping[str, Any]]) -> TraError:
     own = next((kind for kind in kinds if kind.isupper()), None)
     if own is not None:
         message = next(str(e.get("msg", "")) for e in errors if e.get("type") == own)
-        refusal = KeyRejected if own in _KEY_CODES else InvalidRequest
+        refusal = _UNPROCESSABLE.get(own, InvalidRequest)
         return refusal(message, code=own, details={"problems": problems})
     return InvalidRequest(
         "The request body does not have the expected shape: see details and docs/openapi.json.",

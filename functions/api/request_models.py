@@ -76,12 +76,20 @@ class SettingsRequest(BaseModel):
     )
 
 
+def _url_text(url: str) -> str:
+    if _CONTROL.search(url):
+        raise PydanticCustomError(
+            "WEBHOOK_URL_REFUSED", "The URL holds invisible (control) characters: copy it again."
+        )
+    return url
+
+
 class WebhookRequest(BaseModel):
     """``{"url": "https://hub.example/hooks/myunisoft"}``: where the tenant's events are POSTed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    url: Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_printable)]
+    url: Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_url_text)]
 
 
 class AttachmentRequest(BaseModel):

@@ -64,6 +64,7 @@ def test_register_read_rotate_and_delete(ports: WebhookPorts) -> None:
         "https://127.0.0.1/h",
         "https://[::ffff:10.0.0.1]/h",
         "http://127.0.0.1:9000/h",
+        "https://hub.example/h\u0007ook",  # a control character, refused by the request's model
     ],
 )
 def test_refused_urls_are_answered_422_with_a_sentence_and_nothing_is_stored(
