@@ -1,13 +1,13 @@
 """Count the AWS requests the handlers make, and price them (docs/benchmarks.md, "Cost per entry").
 
-``AwsMeter`` registers botocore's ``after-call`` hook on every client built in this process while it
-is installed, and wraps the handlers the bridges invoke, so each call is attributed either to a
-function (billed as the function's own request) or to the harness standing in for Lambda's event
-source mappings (SQS receives and deletes are billed to the account too; DynamoDB Streams reads by
-a Lambda trigger are free; the pollers' queue-depth checks and empty receives are left out: a
-mapping's idle polling is a fixed cost per queue, not a cost per entry). Billing units follow AWS's rules: DynamoDB read units per 4 KB returned
-(half for an eventually consistent read, double in a transaction) and write units per 1 KB written
-(double in a transaction); SQS and EventBridge per 64 KB chunk.
+``AwsMeter`` registers botocore hooks on every client built in this process while it is installed,
+and wraps the handlers the bridges invoke, so each call is attributed either to a function (billed
+as the function's own request) or to the harness standing in for Lambda's event source mappings
+(SQS receives and deletes are billed to the account too; DynamoDB Streams reads by a Lambda trigger
+are free; the pollers' queue-depth checks and empty receives are left out: a mapping's idle polling
+is a fixed cost per queue, not a cost per entry). Billing units follow AWS's rules: DynamoDB read
+units per 4 KB returned (half for an eventually consistent read, double in a transaction) and write
+units per 1 KB written (double in a transaction); SQS and EventBridge per 64 KB chunk.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,8 +88,9 @@ class AwsMeter:
     """AWS calls and handler invocations while installed (``monkeypatch`` undoes it)."""
 
     calls: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (who, service, op)
-    units: Counter[str] = field(default_factory=Counter)
+    units: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     invocations: list[tuple[str, float]] = field(default_factory=list)  # (handler, seconds)
+    write_units_by_operation: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     idle_receives: int = 0
     _in_handler: int = 0
 
@@ -122,6 +123,7 @@ class AwsMeter:
     def reset(self) -> None:
         self.calls.clear()
         self.units.clear()
+        self.write_units_by_operation.clear()
         self.invocations.clear()
         self.idle_receives = 0
 
@@ -147,6 +149,7 @@ class AwsMeter:
             reads, writes = dynamodb_units(operation, body, parsed)
             self.units["dynamodb.rru"] += reads
             self.units["dynamodb.wru"] += writes
+            self.write_units_by_operation[operation] += writes
         elif service == "sqs":
             entries = body.get("Entries")
             self.units["sqs.request"] += sum(_chunks(e) for e in entries) if entries else _chunks(body)
@@ -179,6 +182,8 @@ class AwsMeter:
         for name, count in sorted(handlers.items()):
             seconds = sum(s for n, s in self.invocations if n == name)
             print(f"  lambda       {name:38} {count / entries:8.3f} per entry, {seconds / count:.3f} s each")
+        for operation, units in sorted(self.write_units_by_operation.items()):
+            print(f"  DynamoDB write units of {operation}: {units / entries:.3f} per entry")
         print(f"  (idle SQS polls, not billed per entry: {self.idle_receives})")
         dollars = {term: self.units[term] * PRICES[term] * per for term in PRICES if self.units[term]}
         for term, cost in sorted(dollars.items(), key=lambda kv: -kv[1]):
