@@ -13,24 +13,26 @@ visibility (``notify.deliver``).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from notify.deliver import Message, Outcome, Result, deliver
-from notify.relay import RelayPorts, relay
-from notify.wiring import delivery_ports, relay_ports
-from tra_core.domain.events import ItemChange
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from notify.deliver import Message, Result
+    from notify.relay import RelayPorts
+    from tra_core.domain.events import ItemChange
+
+# The use cases, the adapters and Powertools' batch utility are imported on the first invocation,
+# not at import: the container's init stays at the libraries' floor (docs/benchmarks.md, "Cold start").
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore", "httpx"))  # what the functions call: AWS and receivers
 metrics = Metrics()
 
 #: Most deliveries of one batch in flight at once.
@@ -43,6 +45,8 @@ class EarlierRecordFailed(RuntimeError):
 
 def item_change(record: DynamoDBRecord) -> ItemChange:
     """A stream record as the change the event mapping reads."""
+    from tra_core.domain.events import ItemChange
+
     stream = record.dynamodb
     if stream is None or stream.sequence_number is None:
         raise ValueError("a DynamoDB stream record without its change")
@@ -67,6 +71,8 @@ class _RelayBatch:
     def __call__(self, record: DynamoDBRecord) -> None:
         if self.failed:
             raise EarlierRecordFailed("an earlier record of this batch failed")
+        from notify.relay import relay
+
         try:
             self.published += len(relay(item_change(record), self.ports))
         except Exception:
@@ -78,6 +84,10 @@ class _RelayBatch:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def relay_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    from notify.wiring import relay_ports
+
     batch = _RelayBatch(relay_ports())
     response = process_partial_response(
         event=event,
@@ -95,6 +105,8 @@ def relay_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemF
 
 
 def _message(record: dict[str, Any]) -> Message:
+    from notify.deliver import Message
+
     attributes = record.get("attributes") or {}
     return Message(
         message_id=str(record["messageId"]),
@@ -108,6 +120,11 @@ def _message(record: dict[str, Any]) -> Message:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def deliver_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from notify.deliver import Outcome, Result, deliver
+    from notify.wiring import delivery_ports
+
     messages = [_message(record) for record in event.get("Records", [])]
     ports = delivery_ports()
 
