@@ -96,6 +96,10 @@ class BudgetedClients:
                 self._budgets[fingerprint] = budget
             return budget
 
+    def wait_s(self, api_key: str) -> float:
+        """Seconds before the key's budget has room for one more request (0: now); books nothing."""
+        return self.budget(api_key).wait_s()
+
     def open(self, api_key: str) -> MyUnisoftClient:
         return MyUnisoftClient(
             self._base_url,

@@ -37,6 +37,7 @@ class FileRun:
         self._references: References | None = None
         self.reference_version: int | None = None
         """The version of the file's references the run checks entries against."""
+        self._budget_wait: float | None = None
 
     @property
     def policy(self) -> UploadPolicy:
@@ -60,6 +61,22 @@ class FileRun:
         self.fates.retry(entry_ids, 1.0)
         self.count("out_of_time")
         return True
+
+    def budget_ready(self, entry_ids: Iterable[str]) -> bool:
+        """Whether the key's budget has room within the worker's short wait (asked once per run).
+
+        If not, the entries' messages are postponed until shortly before it has: a firm's spent
+        budget sends its messages back rather than holding the worker, which other firms' entries
+        may be queued for (docs/architecture.md §8). No attempt is spent.
+        """
+        if self._budget_wait is None:
+            assert self.api_key is not None
+            self._budget_wait = self.ports.uploaders.wait_s(self.api_key)
+        if self._budget_wait <= self.policy.budget_wait_s:
+            return True
+        self.fates.postpone(entry_ids, self.policy.budget_delay(self._budget_wait))
+        self.count("budget_busy")
+        return False
 
     def uploader(self) -> Uploader:
         """A MyUnisoft client for the run's key (opened once)."""

@@ -1,7 +1,11 @@
 """The fate of each queue message of one client file: done (deleted), back later, or dead-lettered.
 
 A message is decided once. The worker reports as batch item failures the messages it scheduled for
-a retry (SQS hands them back after the visibility it set) and any left undecided.
+a retry (SQS hands them back after the visibility it set) and any left undecided. A message that
+only waits for MyUnisoft's budget is *postponed* instead: queued again as a new message delivered
+after the delay, and the received one deleted, so that however long a firm's backlog keeps it
+waiting, SQS's receive count (which leads to the dead-letter queue) does not grow
+(docs/architecture.md §8).
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from tra_core.store.entries import UploadRequest
 from tra_core.store.ports import UploadQueue
 
 logger = logging.getLogger(__name__)
+
+#: SQS's longest delivery delay; a longer wait is a retry (the message's own visibility).
+MAX_POSTPONE_S = 900
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,25 @@ class Fates:
                 self.queue.retry_later(delivery.receipt_handle, delay_s)
                 self.verdicts[delivery.message_id] = delay_s
                 self.report.counts["retried"] += 1
+
+    def postpone(self, entry_ids: Iterable[str], delay_s: float) -> None:
+        """The entries' undecided messages are queued again, delivered after ``delay_s`` seconds,
+        and the received ones deleted: waiting spends neither an attempt nor a receive."""
+        going = [d for d in self._ours(entry_ids) if d.message_id not in self.verdicts]
+        if not going:
+            return
+        if delay_s > MAX_POSTPONE_S:
+            self.retry((d.request.entry_id for d in going if d.request is not None), delay_s)
+            return
+        try:
+            self.queue.send([d.request for d in going if d.request is not None], delay_s)
+        except Exception:  # the queue refused: the received messages come back by their visibility
+            logger.warning("could not queue postponed messages again", exc_info=True)
+            self.retry((d.request.entry_id for d in going if d.request is not None), delay_s)
+            return
+        for delivery in going:
+            self.verdicts[delivery.message_id] = None
+        self.report.counts["postponed"] += len(going)
 
     def dead_letter(self, entry_ids: Iterable[str]) -> None:
         """The entries' messages go to the dead-letter queue (their entries are ``failed``)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,9 +43,12 @@ class Uploader(Protocol):
 
 
 class Uploaders(Protocol):
-    """Opens an :class:`Uploader` for a firm's key."""
+    """Opens an :class:`Uploader` for a firm's key, paced by the key's shared request budget."""
 
     def open(self, api_key: str) -> Uploader: ...
+
+    def wait_s(self, api_key: str) -> float:
+        """Seconds before the key's budget has room for one more request (0: now); books nothing."""
 
 
 class AccountCreator(Protocol):
@@ -75,6 +79,8 @@ class UploadPolicy:
 
     ``send_reserve_s`` is the time one upload may take at worst (waiting for the key's budget, then
     the upload itself): no upload starts with less than that left before the Lambda's timeout.
+    ``budget_wait_s`` is the longest the worker waits for a key's budget; beyond it the key's
+    messages go back to the queue (:meth:`budget_delay`).
     """
 
     max_attempts: int = 5
@@ -84,9 +90,16 @@ class UploadPolicy:
     batch_max_entries: int = 50
     batch_max_bytes: int = 40 * 1024 * 1024
     document_max_bytes: int = MAX_DOCUMENT_BYTES
-    send_reserve_s: float = 190.0
+    send_reserve_s: float = 132.0
+    budget_wait_s: float = 2.0
     verify_delay_s: float = 10.0
     """How long after an accepted archive its entries are first read back (verified delivery)."""
+
+    def budget_delay(self, wait_s: float) -> float:
+        """Seconds to hand a message back for when its key's budget frees in ``wait_s``: whole
+        seconds (SQS's unit), so that it comes back a little early, with at most ``budget_wait_s``
+        left to wait, and finds the place still free rather than late (docs/architecture.md §8)."""
+        return float(max(1, math.floor(wait_s - self.budget_wait_s / 2)))
 
     def backoff(self, attempt: int) -> float:
         """Seconds before the next try after the ``attempt``-th counted failure."""

@@ -71,7 +71,7 @@ def settle_answer(
     assert answer.error is not None
     if answer.outcome is Outcome.NOT_NOW:
         batches.settle(batch.batch_id, owner, now=now, free=True)
-        run.fates.retry(members, wait_for(run, answer.error))
+        run.fates.postpone(members, wait_for(run, answer.error))
         run.count("rate_limited")
     elif answer.outcome is Outcome.MAINTENANCE:
         batches.settle(batch.batch_id, owner, now=now, free=True)
@@ -95,4 +95,4 @@ def wait_for(run: FileRun, exc: TraError) -> float:
     if isinstance(exc, RateLimited):
         return max(exc.reset_at - run.ports.clock().timestamp(), 1.0)
     wait = exc.details.get("wait_s") if isinstance(exc, RateBudgetBusy) else None
-    return max(float(wait), 1.0) if isinstance(wait, int | float) else 2.0
+    return run.policy.budget_delay(float(wait)) if isinstance(wait, int | float) else 2.0

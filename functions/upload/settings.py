@@ -17,8 +17,10 @@ class UploadSettings(MyUnisoftSettings):
     """Documents uploaded by the hub, and the frozen archives."""
     UPLOAD_QUEUE_URL: NonEmpty
     UPLOAD_DEAD_LETTER_QUEUE_URL: NonEmpty
-    #: How long a worker waits for the key's request budget before the message is retried later.
-    RATE_LIMIT_MAX_WAIT_SECONDS: Annotated[float, Field(gt=0)] = 60.0
+    #: The longest a worker waits for a key's request budget inside an invocation; a key whose next
+    #: free place is further away has its messages sent back with the delay instead, so that one
+    #: firm's backlog never holds a worker other firms' entries need (docs/architecture.md §8).
+    UPLOAD_BUDGET_WAIT_SECONDS: Annotated[float, Field(gt=0, le=60)] = 2.0
     #: Counted upload attempts of a batch before its entries are ``failed`` (and dead-lettered).
     UPLOAD_MAX_ATTEMPTS: Annotated[int, Field(ge=1)] = 5
     #: Backoff after a transient failure: base * 2^(attempt-1) seconds, at most the maximum.

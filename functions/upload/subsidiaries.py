@@ -196,7 +196,7 @@ def hold(run: FileRun, records: list[EntryRecord], stopped: Answer) -> None:
     """Entries whose accounts could not be created now, for a reason outside them."""
     assert stopped.error is not None
     if stopped.outcome is Outcome.NOT_NOW:
-        run.fates.retry((r.entry_id for r in records), wait_for(run, stopped.error))
+        run.fates.postpone((r.entry_id for r in records), wait_for(run, stopped.error))
         run.count("rate_limited")
     elif stopped.outcome is Outcome.MAINTENANCE:
         hold_for_maintenance(run, records, stopped.error)

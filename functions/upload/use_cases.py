@@ -74,7 +74,8 @@ def process(
             report.counts["unreadable"] += 1
             continue
         groups[(request.tenant, request.connection_id, request.society_id)].append(delivery)
-    for file, group in groups.items():
+    # Smallest first: a firm's lone entry is not kept behind another firm's archive of fifty.
+    for file, group in sorted(groups.items(), key=lambda item: len(item[1])):
         fates = Fates(group, ports.queue, report)
         run = FileRun(ports, owner, file, fates, time_left)
         delay = 1.0
@@ -175,7 +176,7 @@ def resume(run: FileRun, batch_id: str, records: list[EntryRecord]) -> list[Entr
             return settle_kept(run, batch, records, unsettled=0) or []
         settle_rejected(run, batch, batch.error, unsettled=0, counted=False)
         return []
-    if run.out_of_time(r.entry_id for r in records):
+    if not run.budget_ready(r.entry_id for r in records) or run.out_of_time(r.entry_id for r in records):
         return []
     restarting = [r for r in records if r.status is not EntryStatus.UPLOADING]
     now_ms = run.now_ms()
@@ -208,6 +209,8 @@ def resume(run: FileRun, batch_id: str, records: list[EntryRecord]) -> list[Entr
 
 def form(run: FileRun, records: list[EntryRecord], max_entries: int) -> None:
     """Check entries, then upload the good ones in archives of at most ``max_entries``."""
+    if not run.budget_ready(r.entry_id for r in records):
+        return
     references = run.references()
     if references is None:
         for record in records:

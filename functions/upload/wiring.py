@@ -70,7 +70,10 @@ def _ports(settings: UploadSettings) -> UploadPorts:
     dynamodb = session.client("dynamodb")
     secrets = session.client("secretsmanager")
     s3 = session.client("s3")
-    clients = budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=UPLOAD_RETRY)
+    wait = settings.UPLOAD_BUDGET_WAIT_SECONDS
+    clients = budgeted_clients(
+        settings, dynamodb=dynamodb, secrets=secrets, retry=UPLOAD_RETRY, max_wait_s=wait
+    )
     verifying = bool(settings.VERIFY_QUEUE_URL)
     return UploadPorts(
         connections=DynamoDBConnections(dynamodb, settings.TABLE_NAME),
@@ -88,7 +91,9 @@ def _ports(settings: UploadSettings) -> UploadPorts:
             kind="upload",
         ),
         uploaders=clients,
-        accounts=budgeted_clients(settings, dynamodb=dynamodb, secrets=secrets, retry=ACCOUNT_RETRY),
+        accounts=budgeted_clients(
+            settings, dynamodb=dynamodb, secrets=secrets, retry=ACCOUNT_RETRY, max_wait_s=wait
+        ),
         clock=utc_now,
         policy=UploadPolicy(
             max_attempts=settings.UPLOAD_MAX_ATTEMPTS,
@@ -98,7 +103,8 @@ def _ports(settings: UploadSettings) -> UploadPorts:
             batch_max_entries=settings.UPLOAD_BATCH_MAX_ENTRIES,
             batch_max_bytes=settings.UPLOAD_BATCH_MAX_BYTES,
             # The longest wait for the key's budget, the client's upload timeout, and some slack.
-            send_reserve_s=settings.RATE_LIMIT_MAX_WAIT_SECONDS + UPLOAD_TIMEOUT_S + 10.0,
+            send_reserve_s=wait + UPLOAD_TIMEOUT_S + 10.0,
+            budget_wait_s=wait,
             verify_delay_s=settings.VERIFY_DELAY_SECONDS,
         ),
         verifications=(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -87,6 +88,29 @@ def test_two_keys_have_two_budgets(stack: Stack) -> None:
         _budget(stack, "sha256:first", limit=3, window_s=30.0, max_wait_s=5.0).acquire("/api/v1/diary")
     other = _budget(stack, "sha256:second", limit=3, window_s=30.0, max_wait_s=5.0)
     other.acquire("/api/v1/diary")
+
+
+def test_a_worker_asks_how_long_a_key_is_booked_without_booking(stack: Stack) -> None:
+    # Given one worker that spent a key's budget (3 requests per 30 s; a margin of 2 s lets a
+    # booking write of a loaded machine take up to 1 s without being made again)
+    key = f"sha256:asked-{uuid.uuid4().hex}"  # the table outlives one run of the test
+    spender = _budget(stack, key, limit=3, window_s=30.0, margin_s=2.0, max_wait_s=5.0)
+    for _ in range(3):
+        spender.acquire("/api/v1/TRA/partial")
+
+    # When another worker (another process: it knows nothing yet) asks how long the key is booked
+    asker = _budget(stack, key, limit=3, window_s=30.0, margin_s=2.0, max_wait_s=5.0)
+    first, second = asker.wait_s(), asker.wait_s()
+
+    # Then it learns the window's end (about 32 s away, margin included), twice, and asking booked
+    # nothing: a key with room answers 0, and keeps every place
+    assert 25.0 < second <= first <= 32.05
+    assert spender.wait_s() == pytest.approx(first, abs=1.0)
+    assert asker.conflicts == 0
+    fresh = _budget(stack, f"{key}-free", limit=3, window_s=30.0, margin_s=2.0, max_wait_s=5.0)
+    assert fresh.wait_s() == 0.0
+    for _ in range(3):
+        fresh.acquire("/api/v1/TRA/partial")  # all three places were still free
 
 
 def test_myunisoft_saying_the_window_is_spent_holds_the_next_request(stack: Stack) -> None:

@@ -120,24 +120,29 @@ class World:
                 updated_at=now,
             )
         )
-        self.files.items[(self.connection_id, SOCIETY)] = ClientFile(
+        self._messages = 0
+        self.add_file(SOCIETY)
+
+    def add_file(self, society_id: int, name: str = "BOULANGERIE") -> None:
+        """A client file of the firm, with the usual references."""
+        now = self.clock()
+        self.files.items[(self.connection_id, society_id)] = ClientFile(
             connection_id=self.connection_id,
             tenant=TENANT,
-            society_id=SOCIETY,
-            name="BOULANGERIE",
+            society_id=society_id,
+            name=name,
             first_seen_at=now,
             last_seen_at=now,
         )
-        self.set_references(REFERENCES)
-        self._messages = 0
+        self.set_references(REFERENCES, society_id=society_id)
 
-    def set_references(self, references: References) -> None:
-        file = self.files.items[(self.connection_id, SOCIETY)]
+    def set_references(self, references: References, *, society_id: int = SOCIETY) -> None:
+        file = self.files.items[(self.connection_id, society_id)]
         version = (file.reference_version or 0) + 1
         self.snapshots.save(
             ReferenceSnapshot(
                 connection_id=self.connection_id,
-                society_id=SOCIETY,
+                society_id=society_id,
                 version=version,
                 refreshed_at=self.clock(),
                 content_hash=references_hash(references),
@@ -197,7 +202,7 @@ class World:
         raw.update(changes)
         return raw
 
-    def post(self, *raws: dict[str, Any]) -> list[Delivery]:
+    def post(self, *raws: dict[str, Any], society_id: int = SOCIETY) -> list[Delivery]:
         """Store the entries ``queued`` (as intake does) and return one delivery per entry."""
         deliveries = []
         for raw in raws:
@@ -205,7 +210,7 @@ class World:
                 Entry.model_validate(raw),
                 tenant=TENANT,
                 connection_id=self.connection_id,
-                society_id=SOCIETY,
+                society_id=society_id,
                 warnings=(),
                 now=self.clock(),
             )
@@ -221,7 +226,7 @@ class World:
     def run(self, deliveries: list[Delivery]) -> Report:
         return process(deliveries, self.ports)
 
-    def record(self, entry_id: str = "e-1") -> EntryRecord:
-        record = self.entries.get(EntryKey(self.connection_id, SOCIETY, entry_id))
+    def record(self, entry_id: str = "e-1", *, society_id: int = SOCIETY) -> EntryRecord:
+        record = self.entries.get(EntryKey(self.connection_id, society_id, entry_id))
         assert record is not None
         return record

@@ -280,10 +280,15 @@ class InMemoryUploadQueue(UploadQueue):
     def __init__(self) -> None:
         self.sent: list[UploadRequest] = []
         self.delays: dict[str, float] = {}
+        self.postponed: list[tuple[UploadRequest, float]] = []
+        """Requests queued again with a delay (a worker postponing them), with the delay."""
         self.dead: list[str] = []
 
-    def send(self, requests: Sequence[UploadRequest]) -> int:
-        self.sent.extend(requests)
+    def send(self, requests: Sequence[UploadRequest], delay_s: float = 0.0) -> int:
+        if delay_s > 0:
+            self.postponed.extend((r, delay_s) for r in requests)
+        else:
+            self.sent.extend(requests)
         return len(requests)
 
     def retry_later(self, receipt_handle: str, delay_s: float) -> None:
@@ -335,10 +340,15 @@ class FakeUploads(Uploaders):
     calls: list[Upload] = field(default_factory=list)
     imported: dict[str, Upload] = field(default_factory=dict)
     opened_with: list[str] = field(default_factory=list)
+    budget_wait_s: float = 0.0
+    """What :meth:`wait_s` answers: how long the key's budget is booked (another firm's backlog)."""
 
     def open(self, api_key: str) -> FakeUploader:
         self.opened_with.append(api_key)
         return FakeUploader(self)
+
+    def wait_s(self, api_key: str) -> float:
+        return self.budget_wait_s
 
     @property
     def imports(self) -> list[Upload]:

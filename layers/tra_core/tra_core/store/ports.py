@@ -233,7 +233,8 @@ class DocumentStore(Protocol):
 class UploadQueue(Protocol):
     """The upload queue (``tra_core.store.queues``)."""
 
-    def send(self, requests: Sequence[UploadRequest]) -> int: ...
+    def send(self, requests: Sequence[UploadRequest], delay_s: float = 0.0) -> int:
+        """Queue the requests, each delivered no sooner than ``delay_s`` seconds (at most 900)."""
 
     def retry_later(self, receipt_handle: str, delay_s: float) -> None: ...
 

@@ -158,6 +158,30 @@ class DynamoDBRateBudget:
     def release(self, route: str) -> None:
         return None
 
+    def wait_s(self) -> float:
+        """Seconds before this holder may start one more request on the key (0: now), booking nothing.
+
+        A worker asks before it takes on a key's work, so that a key whose budget is spent sends its
+        messages back with this delay instead of holding the worker (docs/architecture.md §8). What
+        this process knows of the window can only be more optimistic than the table (other holders
+        only ever add starts), so a wait known here is returned as is; otherwise the shared window
+        is read once (a strongly consistent read, so a booking made right after rarely conflicts).
+        """
+        with self._lock:
+            wait = self._known_wait()
+            if wait > 0:
+                return wait
+            answer = self._client.get_item(TableName=self._table, Key=self._key, ConsistentRead=True)
+            item = answer.get("Item")
+            self._load(from_item(item) if item else {})
+            return self._known_wait()
+
+    def _known_wait(self) -> float:
+        now = self._clock()
+        not_before = max(now, self._hold_until or now)
+        _, slot_ms = schedule(self._grants, math.floor(not_before * 1000), self._own_limit, self._span_ms)
+        return max(0.0, round(slot_ms / 1000 - now, 3))
+
     def observe(self, route: str, headers: Mapping[str, str]) -> None:
         """When MyUnisoft says the window is spent (someone else uses the key too), wait for its reset."""
         remaining = _header(headers, "x-rate-limit-remaining")
