@@ -1,6 +1,7 @@
 """``bridge``: run the bridge on this machine.
 
     bridge stack [--api-port 3000] [--emulator-port 8089] [--parameter Name=Value]... [--env NAME=VALUE]...
+                 [--default-concurrency 4] [--concurrency Function=N]...
     bridge schedule [NAME] [--api URL]     # fire a schedule of the running stack now (default: the only one)
     bridge demo [--api-port PORT] [--emulator-port PORT]    # the whole story against a fresh stack
 
@@ -18,7 +19,14 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from local.stack import DEFAULT_API_PORT, DEFAULT_EMULATOR_PORT, DEFAULT_STACK_NAME, StackOptions, run
+from local.stack import (
+    DEFAULT_API_PORT,
+    DEFAULT_EMULATOR_PORT,
+    DEFAULT_LOCAL_CONCURRENCY,
+    DEFAULT_STACK_NAME,
+    StackOptions,
+    run,
+)
 
 
 def _pairs(values: Sequence[str], what: str) -> dict[str, str]:
@@ -29,6 +37,16 @@ def _pairs(values: Sequence[str], what: str) -> dict[str, str]:
             raise SystemExit(f"bridge: {what} must look like NAME=VALUE, not {value!r}")
         pairs[name] = rest
     return pairs
+
+
+def _counts(pairs: dict[str, str]) -> dict[str, int]:
+    try:
+        counts = {name: int(value) for name, value in pairs.items()}
+    except ValueError:
+        raise SystemExit(f"bridge: --concurrency must look like FUNCTION=N, not {pairs}") from None
+    if any(count < 1 for count in counts.values()):
+        raise SystemExit("bridge: --concurrency takes at least 1 sandbox")
+    return counts
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +86,21 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="SECONDS",
         help="a failed SQS message comes back after this long instead of the queue's visibility timeout",
+    )
+    stack.add_argument(
+        "--default-concurrency",
+        type=int,
+        default=DEFAULT_LOCAL_CONCURRENCY,
+        metavar="N",
+        help="sandboxes of the API function, pollers of an SQS mapping without MaximumConcurrency "
+        f"(what the template leaves unbounded; default {DEFAULT_LOCAL_CONCURRENCY})",
+    )
+    stack.add_argument(
+        "--concurrency",
+        action="append",
+        default=[],
+        metavar="FUNCTION=N",
+        help="most sandboxes of one function, instead of what the template allows (repeatable)",
     )
     stack.add_argument(
         "--emulator-arg", action="append", default=[], metavar="ARG", help="extra myunisoft-emulator argument"
@@ -118,6 +151,8 @@ def _schedule(api: str, name: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "stack":
+        if args.default_concurrency < 1:
+            raise SystemExit("bridge: --default-concurrency takes at least 1")
         options = StackOptions(
             api_port=args.api_port,
             emulator_port=args.emulator_port,
@@ -126,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             environment=_pairs(args.env, "--env"),
             retry_delay_s=args.retry_delay,
             emulator_arguments=list(args.emulator_arg),
+            default_concurrency=args.default_concurrency,
+            concurrency=_counts(_pairs(args.concurrency, "--concurrency")),
             log_dir=args.log_dir,
             verbose=args.verbose,
         )

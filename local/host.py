@@ -13,7 +13,8 @@ The parent talks to the child over pipes, one JSON document per line:
 
 The child moves its own stdout onto stderr before importing the handler, so what the handler
 prints (Powertools' JSON logs, metrics) ends in the function's log, never in the protocol. One
-invocation at a time per sandbox, as in a Lambda execution environment; an invocation that
+invocation at a time per sandbox, as in a Lambda execution environment (``local.pool`` runs several
+sandboxes of one function for its concurrency); an invocation that
 outlives the function's timeout kills the sandbox, and the next one starts a fresh process (a
 cold start), as Lambda does.
 
@@ -177,6 +178,9 @@ class FunctionHost:
         self._log = log
         self._log_lock = threading.Lock()
         self._lock = threading.Lock()
+        # Held while a process is spawned and by stop(): a sandbox stopped mid-start never lingers.
+        self._spawn_lock = threading.Lock()
+        self._stopped = False
         self._process: subprocess.Popen[str] | None = None
         self._replies: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._counter = 0
@@ -184,9 +188,33 @@ class FunctionHost:
 
     # lifecycle -----------------------------------------------------------------------------------
 
+    def twin(self) -> FunctionHost:
+        """Another sandbox of the same function (not started), writing to the same log.
+
+        The twins share the log's lock, so lines of concurrent invocations never interleave.
+        """
+        twin = FunctionHost(
+            self.name,
+            self.handler,
+            environment=self.environment,
+            timeout_s=self.timeout_s,
+            memory_mb=self.memory_mb,
+            cwd=self.cwd,
+            log=self._log,
+            start_timeout_s=self.start_timeout_s,
+        )
+        twin._log_lock = self._log_lock
+        return twin
+
     @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
+
+    @property
+    def alive(self) -> bool:
+        """The sandbox's process runs."""
+        process = self._process
+        return process is not None and process.poll() is None
 
     def start(self) -> None:
         with self._lock:
@@ -209,18 +237,21 @@ class FunctionHost:
             "--memory",
             str(self.memory_mb),
         ]
-        process = subprocess.Popen(
-            command,
-            cwd=self.cwd,
-            env=self.environment,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            bufsize=1,
-        )
-        self._process = process
+        with self._spawn_lock:
+            if self._stopped:
+                raise InvokeError("Runtime.Stopping", f"{self.name} is stopping")
+            process = subprocess.Popen(
+                command,
+                cwd=self.cwd,
+                env=self.environment,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                bufsize=1,
+            )
+            self._process = process
         replies = self._replies
         threading.Thread(target=self._read_replies, args=(process, replies), daemon=True).start()
         threading.Thread(target=self._read_log, args=(process,), daemon=True).start()
@@ -263,8 +294,10 @@ class FunctionHost:
             process.wait(timeout=5)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Close the sandbox's input (it exits at once), kill it if it lingers."""
-        process = self._process
+        """Close the sandbox's input (it exits at once), kill it if it lingers; it never starts again."""
+        with self._spawn_lock:
+            self._stopped = True
+            process = self._process
         if process is None:
             return
         if process.poll() is None:

@@ -16,6 +16,12 @@ template) runs out, and the queue's own redrive policy moves it to the dead-lett
 ``maxReceiveCount`` receives: moto's SQS applies the ``RedrivePolicy`` the template declares, as
 AWS does. ``retry_delay_s`` (off by default) shortens the wait before a failed message comes back,
 for local runs that should not wait half an hour; it changes nothing else.
+
+Concurrency: the mapping runs ``concurrency`` pollers (threads), each receiving its own batch and
+invoking the function with it, so at most that many batches are in the function at once, as
+``ScalingConfig.MaximumConcurrency`` bounds a deployed mapping (the stack sets it,
+docs/architecture.md §7). ``stats.peak_in_flight`` records the most batches that were in the function
+at once.
 """
 
 from __future__ import annotations
@@ -112,9 +118,30 @@ class PollerStats:
     failed: int = 0
     function_errors: int = 0
     last_error: str | None = None
+    #: Batches in the function right now, and the most there ever were at once.
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {name: value for name, value in self.__dict__.items() if not name.startswith("_")}
+
+    def entering(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def settled(self, received: int, failed: int, error: str | None) -> None:
+        """Count one batch (several poller threads update the same stats)."""
+        with self._lock:
+            self.in_flight -= 1
+            self.batches += 1
+            self.received += received
+            self.failed += failed
+            self.deleted += received - failed
+            if error is not None:
+                self.function_errors += 1
+                self.last_error = error
 
 
 @dataclass
@@ -129,9 +156,11 @@ class QueuePoller:
     retry_delay_s: int | None = None
     wait_s: int = 1
     on_batch: Callable[[str], None] | None = None
+    #: Poller threads, hence batches in the function at once (the mapping's MaximumConcurrency).
+    concurrency: int = 1
     stats: PollerStats = field(default_factory=PollerStats)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
-    _thread: threading.Thread | None = field(default=None, repr=False)
+    _threads: list[threading.Thread] = field(default_factory=list, repr=False)
 
     @property
     def batch_size(self) -> int:
@@ -170,19 +199,19 @@ class QueuePoller:
             return 0
         event = {"Records": [sqs_record(m, self.queue_arn) for m in messages]}
         ids = [m["MessageId"] for m in messages]
+        error: str | None = None
+        failed = set(ids)
+        self.stats.entering()
         try:
-            payload = self.invoke(self.mapping.function, event, None)
-        except Exception as exc:
-            failed = set(ids)
-            self.stats.function_errors += 1
-            self.stats.last_error = str(exc)
-        else:
-            failed = failed_message_ids(payload, ids, self.mapping.report_item_failures)
-        self._settle(messages, failed)
-        self.stats.batches += 1
-        self.stats.received += len(messages)
-        self.stats.failed += len(failed)
-        self.stats.deleted += len(messages) - len(failed)
+            try:
+                payload = self.invoke(self.mapping.function, event, None)
+            except Exception as exc:
+                error = str(exc)
+            else:
+                failed = failed_message_ids(payload, ids, self.mapping.report_item_failures)
+            self._settle(messages, failed)
+        finally:
+            self.stats.settled(len(messages), len(failed), error)
         if self.on_batch is not None:
             self.on_batch(
                 f"{self.mapping.function} <- {self.mapping.queue}: {len(messages)} message(s), "
@@ -217,13 +246,20 @@ class QueuePoller:
                 self._stop.wait(0.5)
 
     def start(self) -> QueuePoller:
+        """Start ``concurrency`` poller threads (none when the mapping is disabled)."""
         if self.mapping.enabled:
-            self._thread = threading.Thread(target=self.run, name=f"poller-{self.mapping.name}", daemon=True)
-            self._thread.start()
+            for number in range(self.concurrency):
+                thread = threading.Thread(
+                    target=self.run, name=f"poller-{self.mapping.name}-{number}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop every poller thread, waiting up to ``timeout`` in all for batches in the function."""
         self._stop.set()
-        if self._thread is not None:
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
             with contextlib.suppress(RuntimeError):
-                self._thread.join(timeout)
+                thread.join(max(deadline - time.monotonic(), 0.0))

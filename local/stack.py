@@ -2,9 +2,11 @@
 
 It starts moto's server (SQS, S3, Secrets Manager, KMS), AWS's DynamoDB Local and the MyUnisoft
 emulator (``local.services``), creates the template's resources on them (``local.resources``),
-starts one sandbox per function with the environment the template gives it (``local.host``), and
-wires the template's events to them: the ``HttpApi`` routes behind an HTTP front that speaks API
-Gateway v2 (``local.front``), each ``SQS`` mapping as a poller (``local.pollers``), each
+runs each function in a pool of sandboxes with the environment the template gives it (``local.pool``,
+``local.host``: one warmed at the start, more started as invocations overlap, up to the function's
+concurrency), and wires the template's events to them: the ``HttpApi`` routes behind an HTTP front
+that speaks API Gateway v2 (``local.front``), each ``SQS`` mapping as as many pollers as its
+``MaximumConcurrency`` (``local.pollers``), each stream as a poller (``local.streams``), each
 ``Schedule`` as a control route that fires it on demand. Then it prints its ready line
 (docs/architecture.md §7)::
 
@@ -43,6 +45,7 @@ import boto3
 from local.front import Front, FrontServer, HttpRequest, HttpResponse, JwtSettings
 from local.host import FunctionHost, InvokeError
 from local.pollers import QueuePoller
+from local.pool import FunctionPool
 from local.resources import LOCAL_ACCOUNT, LocalStack, function_environment, load_template, provision
 from local.services import (
     HOST,
@@ -61,6 +64,10 @@ from local.topology import Schedule, Topology, read_topology
 DEFAULT_API_PORT = 3000
 DEFAULT_EMULATOR_PORT = 8089
 DEFAULT_STACK_NAME = "bridge-local"
+#: Concurrency the local stack gives what the template leaves unbounded (the API function's
+#: sandboxes, an SQS mapping without MaximumConcurrency): Lambda would scale them far beyond what a
+#: laptop runs (docs/architecture.md §7).
+DEFAULT_LOCAL_CONCURRENCY = 4
 #: The emulator's demo third-party secret (docs/architecture.md §3.5): a public fixture, not a credential.
 DEMO_THIRD_PARTY_SECRET = "demo-third-party-secret"
 #: Template parameters the local stack fills in when the template declares them.
@@ -92,6 +99,10 @@ class StackOptions:
     #: Seconds before a failed SQS message comes back (None: the queue's visibility timeout).
     retry_delay_s: int | None = None
     emulator_arguments: list[str] = field(default_factory=list)
+    #: Local concurrency of what the template leaves unbounded (``--default-concurrency``).
+    default_concurrency: int = DEFAULT_LOCAL_CONCURRENCY
+    #: Most sandboxes of a function, overriding the template's (``--concurrency Function=N``).
+    concurrency: dict[str, int] = field(default_factory=dict)
     log_dir: Path | None = None
     verbose: bool = False
 
@@ -133,7 +144,7 @@ class Stack:
         self._out = out or (lambda line: print(line, flush=True))
         self.template = load_template(options.template_path)
         self.services: list[Service] = []
-        self.hosts: dict[str, FunctionHost] = {}
+        self.hosts: dict[str, FunctionPool] = {}
         self.pollers: list[QueuePoller] = []
         self.stream_pollers: list[StreamPoller] = []
         self.front: FrontServer | None = None
@@ -273,7 +284,7 @@ class Stack:
         for logical_id, function in self.topology.functions.items():
             log = (self.log_dir / f"{logical_id}.log").open("a", encoding="utf-8")
             self._logs.append(log)
-            self.hosts[logical_id] = FunctionHost(
+            first = FunctionHost(
                 logical_id,
                 function.handler,
                 environment=self.function_environment(logical_id),
@@ -282,7 +293,9 @@ class Stack:
                 cwd=REPO_ROOT,
                 log=_Tee(log, self.say, logical_id) if self.options.verbose else log,
             )
-        # Warm every sandbox at once (cold starts in parallel, not on the first request).
+            self.hosts[logical_id] = FunctionPool(first, max_sandboxes=self.max_sandboxes(logical_id))
+        # Warm one sandbox of every function at once (cold starts in parallel, not on the first
+        # request); more start when invocations overlap.
         with ThreadPoolExecutor(max_workers=max(len(self.hosts), 1)) as pool:
             failures = [
                 f"{name}: {exc}"
@@ -291,7 +304,17 @@ class Stack:
             ]
         if failures:
             raise StackError("a function could not start:\n" + "\n".join(failures))
-        self.say(f"functions: {', '.join(f'{n} ({h.handler})' for n, h in self.hosts.items())}")
+        self.say(
+            "functions: "
+            + ", ".join(f"{n} ({h.handler}, up to {h.max_sandboxes})" for n, h in self.hosts.items())
+        )
+
+    def max_sandboxes(self, function: str) -> int:
+        """The function's concurrency: ``--concurrency`` if given, else what the template allows."""
+        assert self.topology is not None
+        if function in self.options.concurrency:
+            return self.options.concurrency[function]
+        return self.topology.max_sandboxes(function, self.options.default_concurrency)
 
     def _start_front_and_pollers(self) -> None:
         assert self.front is not None and self.topology is not None and self.resources is not None
@@ -316,6 +339,10 @@ class Stack:
                 sqs=sqs,
                 retry_delay_s=self.options.retry_delay_s,
                 on_batch=lambda line: self.say(f"sqs       {line}"),
+                concurrency=min(
+                    self.topology.queue_concurrency(mapping, self.options.default_concurrency),
+                    self.max_sandboxes(mapping.function),
+                ),
             )
             self.pollers.append(poller.start())
         streams = self.session.client("dynamodbstreams")
@@ -332,7 +359,7 @@ class Stack:
         routes = len(self.topology.routes)
         queues = (
             ", ".join(
-                [f"{m.queue} -> {m.function}" for m in self.topology.queues]
+                [f"{p.mapping.queue} -> {p.mapping.function} (x{p.concurrency})" for p in self.pollers]
                 + [f"{m.table} stream -> {m.function}" for m in self.topology.streams]
             )
             or "none"
@@ -394,6 +421,7 @@ class Stack:
                 "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
                 "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
                 "dead_letters": None,
+                "pollers": poller.concurrency,
                 "poller": poller.stats.as_dict(),
             }
             redrive = attributes.get("RedrivePolicy")
@@ -420,7 +448,7 @@ class Stack:
             "emulator": self.emulator_url,
             "stack_name": self.options.stack_name,
             "parameters": {k: ("****" if k in secret else v) for k, v in self.resources.parameters.items()},
-            "functions": {name: {"handler": h.handler, "pid": h.pid} for name, h in self.hosts.items()},
+            "functions": {name: pool.describe() for name, pool in self.hosts.items()},
             "routes": [r.route_key for r in self.topology.routes],
             "queues": {m.queue: self.resources.get_att(m.queue, "QueueName") for m in self.topology.queues},
             "schedules": [s.name for s in self.topology.schedules],
@@ -432,12 +460,12 @@ class Stack:
     def alive_children(self) -> list[int]:
         """Child processes still running (empty after ``stop()``)."""
         running = [s.process.pid for s in self.services if s.process.poll() is None]
-        running += [h._process.pid for h in self.hosts.values() if h._process and h._process.poll() is None]
+        running += [pid for pool in self.hosts.values() for pid in pool.alive_pids()]
         return sorted(running)
 
     def child_pids(self) -> list[int]:
         pids = [s.process.pid for s in self.services]
-        pids += [h.pid for h in self.hosts.values() if h.pid is not None]
+        pids += [pid for pool in self.hosts.values() for pid in pool.pids]
         return sorted(pids)
 
     def _control(self, request: HttpRequest) -> HttpResponse | None:
@@ -507,7 +535,7 @@ class _Tee:
         self.log.flush()
 
 
-def _start_quietly(host: FunctionHost) -> BaseException | None:
+def _start_quietly(host: FunctionPool) -> BaseException | None:
     try:
         host.start()
     except Exception as exc:

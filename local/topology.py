@@ -8,6 +8,13 @@ Defaults follow AWS's documented ones where the template is silent: an SQS event
 takes 10 messages per batch with no batching window; a function runs 3 s (SAM's default timeout)
 unless ``Globals`` or the function say otherwise; an ``HttpApi`` route uses its API's
 ``DefaultAuthorizer`` unless the event sets ``Auth: {Authorizer: NONE}``.
+
+Concurrency (docs/architecture.md §7): a function runs up to ``Topology.max_sandboxes`` invocations at
+once, the sum of what its events can start together (an SQS mapping's
+``ScalingConfig.MaximumConcurrency``, one per stream shard times its ``ParallelizationFactor``, one
+for its schedules) and, for what the template leaves unbounded (the API's routes, an SQS mapping
+without ``MaximumConcurrency``), a local cap chosen by the stack; ``ReservedConcurrentExecutions``
+caps the whole.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
 #: The SQS event source mapping's defaults.
 DEFAULT_BATCH_SIZE = 10
+#: Concurrent batches per stream shard when a DynamoDB mapping sets no ``ParallelizationFactor``.
+DEFAULT_PARALLELIZATION_FACTOR = 1
 
 
 class TopologyError(ValueError):
@@ -67,6 +76,7 @@ class StreamMapping:
     starting_position: str = "LATEST"
     report_item_failures: bool = False
     max_retry_attempts: int = -1
+    parallelization_factor: int = DEFAULT_PARALLELIZATION_FACTOR
     enabled: bool = True
 
 
@@ -91,6 +101,8 @@ class Function:
     timeout_s: int
     memory_mb: int
     runtime: str
+    #: ``ReservedConcurrentExecutions`` (None: the function shares the account's concurrency).
+    reserved_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,26 @@ class Topology:
     schedules: list[Schedule] = field(default_factory=list)
     #: HttpApi logical id → its default authorizer's name (None: routes are open).
     default_authorizers: dict[str, str | None] = field(default_factory=dict)
+
+    def max_sandboxes(self, function: str, unbounded: int) -> int:
+        """How many invocations of ``function`` may run at once (module docstring).
+
+        ``unbounded`` stands for what the template does not bound: the API's routes and an SQS
+        mapping without ``MaximumConcurrency`` each count for that many. At least 1, unless
+        ``ReservedConcurrentExecutions`` is 0 (the function is switched off, as on AWS).
+        """
+        demand = sum(self.queue_concurrency(m, unbounded) for m in self.queues if m.function == function)
+        demand += sum(m.parallelization_factor for m in self.streams if m.function == function)
+        demand += unbounded if any(r.function == function for r in self.routes) else 0
+        demand += 1 if any(s.function == function for s in self.schedules) else 0
+        demand = max(demand, 1)
+        reserved = self.functions[function].reserved_concurrency
+        return demand if reserved is None else min(demand, reserved)
+
+    @staticmethod
+    def queue_concurrency(mapping: QueueMapping, unbounded: int) -> int:
+        """Concurrent batches of one SQS mapping: its ``MaximumConcurrency``, else ``unbounded``."""
+        return mapping.max_concurrency if mapping.max_concurrency is not None else unbounded
 
     def schedule(self, name: str) -> Schedule:
         """A schedule by its event name or its function's logical id (when it has only one)."""
@@ -142,8 +174,11 @@ def _bool(value: Any, default: bool) -> bool:
     return bool(value)
 
 
-def _function(logical_id: str, properties: Mapping[str, Any], globals_: Mapping[str, Any]) -> Function:
+def _function(
+    logical_id: str, properties: Mapping[str, Any], globals_: Mapping[str, Any], parameters: Mapping[str, str]
+) -> Function:
     merged = {**globals_, **properties}
+    reserved = merged.get("ReservedConcurrentExecutions")
     handler = merged.get("Handler")
     if not isinstance(handler, str) or "." not in handler:
         raise TopologyError(f"{logical_id} has no Handler of the form module.function")
@@ -156,6 +191,7 @@ def _function(logical_id: str, properties: Mapping[str, Any], globals_: Mapping[
         timeout_s=int(merged.get("Timeout", DEFAULT_TIMEOUT_S)),
         memory_mb=int(merged.get("MemorySize", DEFAULT_MEMORY_MB)),
         runtime=str(merged.get("Runtime", "")),
+        reserved_concurrency=None if reserved is None else _int(reserved, 0, parameters),
     )
 
 
@@ -183,7 +219,7 @@ def read_topology(template: Mapping[str, Any], parameters: Mapping[str, str] | N
         if spec.get("Type") != "AWS::Serverless::Function":
             continue
         properties = spec.get("Properties", {}) or {}
-        topology.functions[logical_id] = _function(logical_id, properties, globals_)
+        topology.functions[logical_id] = _function(logical_id, properties, globals_, parameters)
         for event_name, event in (properties.get("Events", {}) or {}).items():
             _add_event(topology, logical_id, event_name, event, parameters)
     topology.routes.sort(key=lambda r: (r.path, r.method))
@@ -238,6 +274,9 @@ def _add_event(
                 starting_position=str(props.get("StartingPosition", "LATEST")),
                 report_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
                 max_retry_attempts=_int(props.get("MaximumRetryAttempts"), -1, parameters),
+                parallelization_factor=_int(
+                    props.get("ParallelizationFactor"), DEFAULT_PARALLELIZATION_FACTOR, parameters
+                ),
                 enabled=_bool(props.get("Enabled"), True),
             )
         )

@@ -19,6 +19,7 @@ import pytest
 
 from local.demo import UPLOAD_ROUTES, Console, Story
 from local.launcher import StackProcess
+from local.stack import DEFAULT_LOCAL_CONCURRENCY
 
 pytestmark = pytest.mark.e2e
 
@@ -112,6 +113,12 @@ def test_sigint_stops_every_child_and_frees_the_ports(stack: StackProcess) -> No
     described = httpx.get(f"{stack.api}/_local/stack", timeout=10).json()
     pids = described["pids"]
     assert len(pids) >= 6  # moto, DynamoDB Local, the emulator and one sandbox per function
+    # (each function runs up to its concurrency: the upload mapping's MaximumConcurrency, the local
+    # default for the API), never more sandboxes than that
+    functions = described["functions"]
+    assert functions["UploadFunction"]["max_sandboxes"] == 5
+    assert functions["ApiFunction"]["max_sandboxes"] == DEFAULT_LOCAL_CONCURRENCY
+    assert all(f["sandboxes"] <= f["max_sandboxes"] for f in functions.values())
     assert stack.process is not None
 
     # When it gets Ctrl-C (SIGINT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -225,3 +226,58 @@ def test_a_batching_window_gathers_more_than_one_receive_up_to_the_batch_size(sq
 
     # Then the first event held 20 records (two receives), the second the 5 left after the window
     assert [len(event["Records"]) for event in function.events] == [20, 5]
+
+
+class _Crowd:
+    """A handler stand-in that counts the batches inside it at once; the first ``gather`` wait for
+    each other (a barrier), so a mapping that cannot run that many together fails them."""
+
+    def __init__(self, gather: int):
+        self.barrier = threading.Barrier(gather, timeout=15)
+        self.lock = threading.Lock()
+        self.inside = 0
+        self.most_inside = 0
+        self.calls = 0
+
+    def __call__(self, function: str, event: dict[str, Any], timeout: float | None) -> Any:
+        with self.lock:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            self.calls += 1
+            first = self.calls <= self.barrier.parties
+        try:
+            if first:
+                self.barrier.wait()  # BrokenBarrierError: fewer ran together than expected
+            else:
+                time.sleep(0.01)  # long enough for the other pollers to pile in, were they allowed
+            return None
+        finally:
+            with self.lock:
+                self.inside -= 1
+
+
+def test_a_mapping_runs_up_to_its_maximum_concurrency_and_never_more(sqs: Any) -> None:
+    # Given 40 messages and a mapping of 3 concurrent batches of 2 messages
+    url, arn = _queue(sqs, "concurrent")
+    for start in range(0, 40, 10):
+        sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": str(start + i)} for i in range(10)]
+        )
+    crowd = _Crowd(gather=3)
+    poller = _poller(sqs, url, arn, crowd, batch_size=2, max_concurrency=3)
+    poller.concurrency = 3
+
+    # When its pollers drain the queue
+    poller.start()
+    deadline = time.monotonic() + 30
+    while poller.stats.deleted < 40 and poller.stats.function_errors == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    poller.stop()
+
+    # Then three batches were in the function together (the barrier let them through), never four,
+    # and every message was handled once
+    assert poller.stats.function_errors == 0, poller.stats.last_error
+    assert crowd.most_inside == 3
+    assert poller.stats.peak_in_flight == 3
+    assert poller.stats.deleted == 40
+    assert _count(sqs, url) == (0, 0)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from local.cli import _pairs, build_parser
-from local.stack import LOCAL_PARAMETERS, Stack, StackOptions, _parameters
-from local.topology import Schedule
+from local.cli import _counts, _pairs, build_parser
+from local.stack import DEFAULT_LOCAL_CONCURRENCY, LOCAL_PARAMETERS, Stack, StackOptions, _parameters
+from local.topology import Schedule, read_topology
 from tests.support.events import load_event
 
 
@@ -52,3 +52,30 @@ def test_the_command_line_takes_name_value_pairs_and_contract_defaults() -> None
         _pairs(["novalue"], "--env")
     args = build_parser().parse_args(["stack"])
     assert (args.api_port, args.emulator_port) == (3000, 8089)  # docs/architecture.md §7
+
+
+def test_a_functions_concurrency_comes_from_the_template_unless_the_command_line_sets_it() -> None:
+    # Given the repository's template read with a parameter override, as the stack reads it
+    stack = Stack(StackOptions(default_concurrency=2, concurrency={"VerifyFunction": 1}))
+    stack.topology = read_topology(stack.template, {"UploadWorkerConcurrency": "7"})
+
+    # Then the template's (overridden) MaximumConcurrency, the local default and the override apply
+    assert stack.max_sandboxes("UploadFunction") == 7
+    assert stack.max_sandboxes("ApiFunction") == 2
+    assert stack.max_sandboxes("VerifyFunction") == 1
+
+
+def test_the_command_line_takes_concurrency_settings() -> None:
+    args = build_parser().parse_args(["stack"])
+    assert (args.default_concurrency, args.concurrency) == (DEFAULT_LOCAL_CONCURRENCY, [])
+    args = build_parser().parse_args(
+        ["stack", "--default-concurrency", "2", "--concurrency", "UploadFunction=8"]
+    )
+    assert (args.default_concurrency, _counts(_pairs(args.concurrency, "--concurrency"))) == (
+        2,
+        {"UploadFunction": 8},
+    )
+    with pytest.raises(SystemExit, match="at least 1"):
+        _counts({"UploadFunction": "0"})
+    with pytest.raises(SystemExit, match="FUNCTION=N"):
+        _counts({"UploadFunction": "many"})

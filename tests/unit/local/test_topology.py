@@ -127,3 +127,63 @@ def test_a_schedule_is_found_by_event_name_or_function_and_unknown_names_are_ref
     assert topology.schedule("Nightly").expression == "cron(0 2 * * ? *)"
     with pytest.raises(KeyError, match="Nightly"):
         topology.schedule("Weekly")
+
+
+def test_the_repository_templates_concurrency_with_parameter_defaults_and_overrides() -> None:
+    # Given the repository's template with its parameters' defaults
+    template = load_template()
+    topology = read_topology(template)
+    default = int(template["Parameters"]["UploadWorkerConcurrency"]["Default"])
+    refresh = int(template["Parameters"]["RefreshWorkerConcurrency"]["Default"])
+
+    # Then each function's concurrency is its mapping's MaximumConcurrency, the unbounded cap
+    # stands for the API and for a mapping without one, and a stream or schedule counts one
+    sandboxes = {name: topology.max_sandboxes(name, unbounded=4) for name in topology.functions}
+    assert sandboxes["UploadFunction"] == default == 5
+    assert sandboxes["RefreshWorkerFunction"] == refresh
+    assert sandboxes["VerifyFunction"] == 2
+    assert sandboxes["ApiFunction"] == 4
+    assert sandboxes["DeliveryFunction"] == 4
+    assert (sandboxes["RelayFunction"], sandboxes["RefreshScheduleFunction"]) == (1, 1)
+    upload = next(m for m in topology.queues if m.function == "UploadFunction")
+    assert upload.max_concurrency == 5
+
+    # And a stack override of the parameter wins over its default
+    overridden = read_topology(template, {"UploadWorkerConcurrency": "12", "RefreshWorkerConcurrency": "3"})
+    assert overridden.max_sandboxes("UploadFunction", unbounded=4) == 12
+    assert overridden.max_sandboxes("RefreshWorkerFunction", unbounded=4) == 3
+
+
+def test_reserved_concurrency_caps_a_function_and_stream_parallelization_counts() -> None:
+    # Given a function with two SQS mappings (one bounded by a parameter), a stream of
+    # parallelization factor 2 and a route, reserved concurrency from Globals
+    template = _template(
+        {
+            "Bounded": {
+                "Type": "SQS",
+                "Properties": {
+                    "Queue": {"Fn::GetAtt": "Queue.Arn"},
+                    "ScalingConfig": {"MaximumConcurrency": {"Ref": "Workers"}},
+                },
+            },
+            "Open": {"Type": "SQS", "Properties": {"Queue": {"Fn::GetAtt": "Queue.Arn"}}},
+            "Changes": {
+                "Type": "DynamoDB",
+                "Properties": {"Stream": {"Fn::GetAtt": "Table.StreamArn"}, "ParallelizationFactor": 2},
+            },
+            "Route": {"Type": "HttpApi", "Properties": {"Path": "/a", "Method": "GET"}},
+        },
+        ReservedConcurrentExecutions={"Ref": "Reserved"},
+    )
+
+    # When read without a reservation that binds, then with one
+    loose = read_topology(template, {"Workers": "3", "Reserved": "100"})
+    tight = read_topology(template, {"Workers": "3", "Reserved": "2"})
+
+    # Then the demand adds up (3 + unbounded 4 + 2 + route 4), and the reservation caps it
+    assert loose.streams[0].parallelization_factor == 2
+    assert loose.functions["Fn"].reserved_concurrency == 100
+    assert loose.max_sandboxes("Fn", unbounded=4) == 13
+    assert tight.max_sandboxes("Fn", unbounded=4) == 2
+    # (a function no event invokes still gets one sandbox)
+    assert read_topology(_template({})).max_sandboxes("Fn", unbounded=4) == 1
