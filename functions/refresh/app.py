@@ -33,6 +33,7 @@ METRIC_OF = {
     "skipped": "RefreshSkipped",
     "superseded": "RefreshSuperseded",
     "discovered": "Rediscoveries",
+    "postponed": "RefreshPostponed",
 }
 
 

@@ -9,8 +9,11 @@
   again (``refresh.waiting``). A rediscovery lists the firm's dossiers again.
 
 A refused key (revoked, integration disabled) marks the connection ``revoked`` and parks its work:
-later messages of that connection are skipped until a new key is put. Transient failures raise, so
-the message comes back (and lands in the dead-letter queue after the last attempt).
+later messages of that connection are skipped until a new key is put. A key whose budget is booked
+beyond the worker's short wait, or spent on the way (ours or a 429), has the message postponed:
+queued again for when it has room, so one firm's many files never hold the workers other firms'
+files wait for (docs/architecture.md §8). Transient failures raise, so the message comes back
+(and lands in the dead-letter queue after the last attempt).
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ from tra_core.myunisoft.errors import (
     ForbiddenRoute,
     KeyRevoked,
     MyUnisoftError,
+    RateLimited,
     ThirdPartyDisconnected,
     UnexpectedResponse,
 )
 from tra_core.myunisoft.models import AccountRecord, Diary, FiscalYearRecord, Society
-from tra_core.store.errors import KeyNotFound, SnapshotExists
+from tra_core.myunisoft.ratelimit import postpone_delay
+from tra_core.store.errors import KeyNotFound, RateBudgetBusy, SnapshotExists
 from tra_core.store.ports import (
     ConnectionRepository,
     EntryRepository,
@@ -59,6 +64,8 @@ from tra_core.store.records import (
 
 #: Errors that mean the firm's key can no longer be used: the connection waits for a new key.
 KEY_REFUSED = (KeyRevoked, ThirdPartyDisconnected, AccessForbidden)
+#: What says the key's budget is spent for now (ours, or MyUnisoft's 429): the message waits for it.
+NOT_NOW = (RateBudgetBusy, RateLimited)
 #: Errors about this one dossier: recorded on the file, not retried.
 FILE_REFUSED = (FolderNotFound, ForbiddenRoute, BusinessRejection, UnexpectedResponse)
 
@@ -80,6 +87,9 @@ class ReferenceClient(Protocol):
 class ReferenceClients(Protocol):
     def open(self, api_key: str) -> ReferenceClient: ...
 
+    def wait_s(self, api_key: str) -> float:
+        """Seconds before the key's budget has room for one more request (0: now); books nothing."""
+
 
 @dataclass(frozen=True)
 class RefreshPorts:
@@ -93,10 +103,13 @@ class RefreshPorts:
     uploads: UploadQueue
     """The upload queue, where entries waiting for references are queued again."""
     clock: Callable[[], datetime]
+    budget_wait_s: float = 2.0
+    """The longest a worker waits for a key's budget before starting on a message; a key booked
+    further ahead has the message postponed (docs/architecture.md §8)."""
 
 
 HandledAs = Literal[
-    "updated", "unchanged", "failed", "waiting_for_key", "skipped", "superseded", "discovered"
+    "updated", "unchanged", "failed", "waiting_for_key", "skipped", "superseded", "discovered", "postponed"
 ]
 
 
@@ -150,6 +163,9 @@ def handle(request: RefreshRequest, ports: RefreshPorts) -> Handled:
     except KeyNotFound:
         return Handled("skipped", "key destroyed")
     used = connection.model_copy(update={"key_fingerprint": key_fingerprint(api_key)})
+    wait = ports.clients.wait_s(api_key)
+    if wait > ports.budget_wait_s:
+        return _postpone(request, wait, ports)
     with closing(ports.clients.open(api_key)) as client:
         try:
             if request.kind == "discover":
@@ -159,6 +175,23 @@ def handle(request: RefreshRequest, ports: RefreshPorts) -> Handled:
             return refresh_file(used, request.society_id, client, ports)
         except KEY_REFUSED as exc:
             return _park(used, request, exc, ports)
+        except NOT_NOW as exc:
+            return _postpone(request, _wait_of(exc, ports), ports)
+
+
+def _postpone(request: RefreshRequest, wait_s: float, ports: RefreshPorts) -> Handled:
+    """The key's budget is booked by other work: the message is queued again for when it has room
+    (the received one is then deleted: no receive is spent) and the worker is free for others."""
+    delay = postpone_delay(wait_s, ports.budget_wait_s)
+    ports.queue.send([request], delay)
+    return Handled("postponed", f"{delay:.0f} s")
+
+
+def _wait_of(exc: RateBudgetBusy | RateLimited, ports: RefreshPorts) -> float:
+    if isinstance(exc, RateLimited):
+        return max(exc.reset_at - ports.clock().timestamp(), 1.0)
+    wait = exc.details.get("wait_s")
+    return float(wait) if isinstance(wait, int | float) else 2.0
 
 
 def rediscover(connection: Connection, client: ReferenceClient, ports: RefreshPorts) -> Handled:

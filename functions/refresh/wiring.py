@@ -38,6 +38,7 @@ def get_ports() -> RefreshPorts:
         entries=DynamoDBEntries(dynamodb, settings.TABLE_NAME),
         uploads=SqsQueue(sqs, settings.UPLOAD_QUEUE_URL, kind="upload"),
         clock=utc_now,
+        budget_wait_s=settings.REFRESH_BUDGET_WAIT_SECONDS,
     )
 
 

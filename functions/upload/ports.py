@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from tra_core.myunisoft.models import AccountRecord, ThirdPartyDetails, UploadResult
+from tra_core.myunisoft.ratelimit import postpone_delay
 from tra_core.store.ports import (
     ArchiveStore,
     BatchRepository,
@@ -96,10 +96,9 @@ class UploadPolicy:
     """How long after an accepted archive its entries are first read back (verified delivery)."""
 
     def budget_delay(self, wait_s: float) -> float:
-        """Seconds to hand a message back for when its key's budget frees in ``wait_s``: whole
-        seconds (SQS's unit), so that it comes back a little early, with at most ``budget_wait_s``
-        left to wait, and finds the place still free rather than late (docs/architecture.md §8)."""
-        return float(max(1, math.floor(wait_s - self.budget_wait_s / 2)))
+        """Seconds to hand a message back for when its key's budget frees in ``wait_s``
+        (``postpone_delay``, docs/architecture.md §8)."""
+        return postpone_delay(wait_s, self.budget_wait_s)
 
     def backoff(self, attempt: int) -> float:
         """Seconds before the next try after the ``attempt``-th counted failure."""

@@ -234,9 +234,14 @@ class InMemoryVault(KeyVault):
 class InMemoryQueue(RefreshQueue):
     def __init__(self) -> None:
         self.sent: list[RefreshRequest] = []
+        self.postponed: list[tuple[RefreshRequest, float]] = []
+        """Requests queued again with a delay (a worker postponing them), with the delay."""
 
-    def send(self, requests: Sequence[RefreshRequest]) -> int:
-        self.sent.extend(requests)
+    def send(self, requests: Sequence[RefreshRequest], delay_s: float = 0.0) -> int:
+        if delay_s > 0:
+            self.postponed.extend((r, delay_s) for r in requests)
+        else:
+            self.sent.extend(requests)
         return len(requests)
 
     def take(self) -> list[RefreshRequest]:
@@ -302,9 +307,14 @@ class FakeMyUnisoft(ReferenceClients):
         self.calls: list[tuple[str, str, int | None]] = []
         self.failure: MyUnisoftError | None = None
         """Raised by every call while set (maintenance, a wrong third-party secret...)."""
+        self.budget_waits: dict[str, float] = {}
+        """What :meth:`wait_s` answers per key: how long its budget is booked by other work."""
 
     def open(self, api_key: str) -> FakeClient:
         return FakeClient(self, api_key)
+
+    def wait_s(self, api_key: str) -> float:
+        return self.budget_waits.get(api_key, 0.0)
 
     def revoke(self, api_key: str) -> None:
         self.keys[api_key].revoked = True

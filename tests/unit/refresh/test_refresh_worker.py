@@ -6,7 +6,8 @@ import pytest
 
 from refresh.use_cases import RefreshPorts, fan_out, handle
 from tests.support.fakes import FakeMyUnisoft, InMemoryQueue, InMemorySnapshots, standard_dossier
-from tra_core.myunisoft.errors import Maintenance
+from tra_core.myunisoft.errors import Maintenance, RateLimited
+from tra_core.store.errors import RateBudgetBusy
 from tra_core.store.records import Connection, ConnectionStatus, ReferenceStatus, RefreshRequest
 
 TENANT = "tenant-a"  # the connection fixture's tenant (conftest.py)
@@ -228,3 +229,50 @@ def test_a_disconnected_connection_does_nothing(
     # Then its messages are skipped without calling MyUnisoft
     assert _refresh(ports, connection) == "skipped"
     assert myunisoft.calls == []
+
+
+def test_a_key_booked_by_other_work_postpones_the_refresh_without_a_request(
+    ports: RefreshPorts, connection: Connection, myunisoft: FakeMyUnisoft
+) -> None:
+    # Given the firm's key booked for 7.5 s by its other files' refreshes
+    myunisoft.budget_waits["firm-key"] = 7.5
+
+    # When a worker receives one of its files
+    outcome = _refresh(ports, connection)
+
+    # Then the message is queued again to come back shortly before the key has room, and the
+    # worker made no request (it is free for other firms' files)
+    assert outcome == "postponed"
+    assert isinstance(ports.queue, InMemoryQueue)
+    assert [(r.society_id, delay) for r, delay in ports.queue.postponed] == [(101, 6.0)]
+    assert myunisoft.calls == []
+
+
+def test_a_key_with_room_within_the_short_wait_is_refreshed(
+    ports: RefreshPorts, connection: Connection, myunisoft: FakeMyUnisoft
+) -> None:
+    myunisoft.budget_waits["firm-key"] = 1.5
+    assert _refresh(ports, connection) == "updated"
+
+
+@pytest.mark.parametrize(
+    ("error", "delay"),
+    [
+        (RateBudgetBusy("busy", details={"wait_s": 9.2}), 8.0),
+        (RateLimited("limit", reset_at=0.0, status=429), 1.0),
+    ],
+)
+def test_a_budget_spent_during_the_refresh_postpones_the_message(
+    ports: RefreshPorts,
+    connection: Connection,
+    myunisoft: FakeMyUnisoft,
+    error: RateBudgetBusy | RateLimited,
+    delay: float,
+) -> None:
+    # Given the key's budget taken by other work while the file is being read
+    myunisoft.failure = error
+
+    # When the refresh runs, then its message waits for the budget instead of failing
+    assert _refresh(ports, connection) == "postponed"
+    assert isinstance(ports.queue, InMemoryQueue)
+    assert [d for _, d in ports.queue.postponed] == [delay]

@@ -23,6 +23,7 @@ same three methods.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import defaultdict, deque
@@ -203,3 +204,15 @@ class InProcessRateLimiter:
                 # The same window: answers may arrive out of order, keep the smallest budget.
                 current = self._server_remaining
                 self._server_remaining = info.remaining if current is None else min(current, info.remaining)
+
+
+def postpone_delay(wait_s: float, short_wait_s: float) -> float:
+    """Seconds to send a message back for, when its key's budget has room again in ``wait_s``.
+
+    A worker waits for a key's budget only up to ``short_wait_s`` (about the spacing of two
+    requests); beyond that it hands the message back rather than hold a worker other firms need.
+    The delay is in whole seconds (SQS's unit, so never rounded up past the moment) and ends about
+    half the short wait early: the message comes back just before its key has room, finds it, and
+    waits the rest, instead of arriving late and leaving the place unused.
+    """
+    return float(max(1, math.floor(wait_s - short_wait_s / 2)))

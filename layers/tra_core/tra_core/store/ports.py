@@ -131,8 +131,9 @@ class KeyVault(Protocol):
 class RefreshQueue(Protocol):
     """The refresh queue (``tra_core.store.queues``)."""
 
-    def send(self, requests: Sequence[RefreshRequest]) -> int:
-        """Queue the requests; returns how many were sent."""
+    def send(self, requests: Sequence[RefreshRequest], delay_s: float = 0.0) -> int:
+        """Queue the requests, each delivered no sooner than ``delay_s`` seconds (at most 900);
+        returns how many were sent."""
 
 
 class EntryRepository(Protocol):
