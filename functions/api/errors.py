@@ -1,4 +1,4 @@
-"""What the API answers when a request cannot be served; ``api.app`` maps each class to an HTTP status.
+"""What the API answers when a request cannot be served; ``api.resolver`` maps each class to an HTTP status.
 
 Messages are written for the accountant who pasted the key: what went wrong and what to do.
 """

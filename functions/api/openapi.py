@@ -17,8 +17,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from pydantic import TypeAdapter
 
-from api.app import app
 from api.entry_checks import MAX_ENTRIES_PER_REQUEST
+from api.resolver import app
 from tra_core.domain.entry import Entry
 
 TITLE = "myunisoft-bridge HTTP API"

@@ -80,7 +80,7 @@ def openapi_document() -> tuple[dict[str, Any], str]:
     """The API's OpenAPI document and where it came from."""
     if OPENAPI_DOCUMENT.exists():
         return json.loads(OPENAPI_DOCUMENT.read_text(encoding="utf-8")), "docs/openapi.json"
-    from api.app import app  # the functions' code, on pytest's pythonpath
+    from api.resolver import app  # the functions' code, on pytest's pythonpath
 
     generated = app.get_openapi_json_schema(title="myunisoft-bridge", version="0")
     return json.loads(generated), "generated from functions/api (there is no docs/openapi.json)"

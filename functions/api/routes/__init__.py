@@ -1,1 +1,1 @@
-"""The API's routers, one per resource; ``api.app`` composes them into the resolver."""
+"""The API's routers, one per resource; ``api.resolver`` composes them into the resolver."""

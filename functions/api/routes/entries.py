@@ -2,7 +2,7 @@
 
 Each route's input is validated by its declared types (``api.request_models``) before it runs; it
 calls one use case (``api.entries``) and returns its view (``api.entry_views``). Typed errors are
-mapped to statuses by the composition root (``api.app``); ``responses`` documents them all. The
+mapped to statuses by the composition root (``api.resolver``); ``responses`` documents them all. The
 preview and the intake share their checks, so the preview refuses what the intake refuses.
 """
 

@@ -2,7 +2,7 @@
 
 Each route's input is validated by its declared types (``api.request_models``) before it runs; it
 calls one use case (``api.files``, ``api.attachments``) and returns its view. Typed errors are
-mapped to statuses by the composition root (``api.app``); ``responses`` documents them all.
+mapped to statuses by the composition root (``api.resolver``); ``responses`` documents them all.
 """
 
 from __future__ import annotations

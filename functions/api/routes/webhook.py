@@ -2,7 +2,7 @@
 
 Each route's input is validated by its declared types (``api.request_models``) before it runs; it
 calls one use case (``api.webhooks``) and returns its view. Typed errors (``WEBHOOK_URL_REFUSED``,
-``WEBHOOK_NOT_FOUND``) are mapped by the composition root (``api.app``). The secret appears only in
+``WEBHOOK_NOT_FOUND``) are mapped by the composition root (``api.resolver``). The secret appears only in
 the answers of ``PUT /webhook`` and ``POST /webhook/secret`` (docs/architecture.md §9).
 """
 
