@@ -155,3 +155,65 @@ def test_settling_a_batch_skips_an_entry_that_moved_on(
     assert settled_a is not None and (settled_a.status, settled_a.attempts) == (EntryStatus.UPLOADED, 1)
     assert settled_b is not None and (settled_b.version, settled_b.status) == (2, EntryStatus.QUEUED)
     assert settled_b.batch_id is None
+
+
+def test_two_versions_of_an_entry_in_one_post_are_stored_in_order(
+    stores: tuple[DynamoDBEntries, DynamoDBBatches],
+) -> None:
+    entries, _ = stores
+    # When one post holds versions 1 and 2 of "a", among other entries
+    posted = [record("a", 1), *(record(f"x{i}") for i in range(20)), record("a", 2)]
+    outcomes = entries.submit_many(posted)
+
+    # Then version 1 is queued and version 2 supersedes it, whatever the threads did
+    assert [outcomes[0].outcome, outcomes[-1].outcome] == ["queued", "superseded"]
+    assert {s.outcome for s in outcomes[1:-1]} == {"queued"}
+    stored = entries.get(EntryKey("c1", 7, "a"))
+    assert stored is not None and stored.version == 2
+    assert len(entries.list_by_status("c1", EntryStatus.QUEUED)) == 21
+
+
+def test_many_changes_are_applied_each_on_its_own_condition(
+    stores: tuple[DynamoDBEntries, DynamoDBBatches],
+) -> None:
+    entries, _ = stores
+    posted = [record(f"e{i:03d}") for i in range(150)]
+    entries.submit_many(posted)
+    # Given one entry moved on to version 2
+    entries.submit_many([record("e007", 2)])
+
+    # When all 150 are parked at version 1
+    entries.update_all(
+        [EntryChange(key=r.key, version=1, transition=Transition.PARK_FOR_REFERENCES) for r in posted], NOW
+    )
+
+    # Then 149 are parked and the newer version is untouched
+    parked = entries.list_by_status("c1", EntryStatus.WAITING_FOR_REFERENCES)
+    assert len(parked) == 149 and "e007" not in {r.entry_id for r in parked}
+    moved_on = entries.get(EntryKey("c1", 7, "e007"))
+    assert moved_on is not None and (moved_on.version, moved_on.status) == (2, EntryStatus.QUEUED)
+
+
+def test_the_body_is_stored_deflated_and_a_plain_one_still_reads(stack: Stack) -> None:
+    client = stack.session.client("dynamodb")
+    table = stack.ref("StateTable")
+    entries = DynamoDBEntries(client, table)
+    a = record("a")
+    entries.submit(a)
+    key = {"PK": {"S": "FILE#c1#7"}, "SK": {"S": "ENTRY#a"}}
+
+    # The stored body is binary, smaller than the entry's JSON, and reads back as the same JSON
+    stored = client.get_item(TableName=table, Key=key)["Item"]
+    assert "B" in stored["body"] and len(stored["body"]["B"]) < len(a.body)
+    read = entries.get(a.key)
+    assert read is not None and read.body == a.body and read.entry() == a.entry()
+
+    # An item written before (its body as text) reads the same
+    client.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET body = :plain",
+        ExpressionAttributeValues={":plain": {"S": a.body}},
+    )
+    old = entries.get(a.key)
+    assert old is not None and old.body == a.body

@@ -5,15 +5,26 @@ and wraps the handlers the bridges invoke, so each call is attributed either to 
 as the function's own request) or to the harness standing in for Lambda's event source mappings
 (SQS receives and deletes are billed to the account too; DynamoDB Streams reads by a Lambda trigger
 are free; the pollers' queue-depth checks and empty receives are left out: a mapping's idle polling
-is a fixed cost per queue, not a cost per entry). Billing units follow AWS's rules: DynamoDB read
-units per 4 KB returned (half for an eventually consistent read, double in a transaction) and write
-units per 1 KB written (double in a transaction); SQS and EventBridge per 64 KB chunk.
+is a fixed cost per queue, not a cost per entry).
+
+DynamoDB request units are measured where DynamoDB Local can tell them: every DynamoDB call is made
+with ``ReturnConsumedCapacity=INDEXES`` and the units in the answer are counted, the index's writes
+included (an update is billed on the larger of the item's old and new sizes, which the request alone
+does not tell). DynamoDB Local reports only one item's units for a ``TransactWriteItems`` of many, so
+a transaction is priced from the items themselves: the meter reads them before and after (with a
+client of its own, not counted, its time taken out of the handler's) and applies AWS's rules, per
+item twice the larger of the old and new sizes in KB, rounded up, plus the index entry's write (its
+old and new entries both when the item moves in the index). A call answered without units (a write
+refused by its condition) falls back to an estimate from the request: write units per 1 KB written
+(1 per update), read units per 4 KB returned (half for an eventually consistent read, double in a
+transaction). SQS and EventBridge are counted per 64 KB chunk.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -37,6 +48,19 @@ PRICES = {
 }
 S3_PUT_CLASS = {"PutObject", "CopyObject", "ListObjectsV2", "ListObjects", "DeleteObject"}
 FREE_STREAM_READS = "dynamodbstreams"
+#: DynamoDB operations that can report the capacity they consumed, and whether they write.
+CAPACITY_OPERATIONS = {
+    "GetItem": False,
+    "BatchGetItem": False,
+    "Query": False,
+    "Scan": False,
+    "TransactGetItems": False,
+    "PutItem": True,
+    "UpdateItem": True,
+    "DeleteItem": True,
+    "BatchWriteItem": True,
+    "TransactWriteItems": True,
+}
 
 
 def _size(value: Any) -> int:
@@ -53,9 +77,83 @@ def _write_units(item: Any) -> int:
     return max(1, math.ceil(_size(item) / 1024)) if item is not None else 1
 
 
+#: The table's key and the index's key attributes (``StateTable``, docs/architecture.md §5).
+TABLE_KEY = ("PK", "SK")
+INDEX_KEYS = (("GSI1PK", "GSI1SK"),)
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it: the UTF-8 bytes of each attribute name and value
+    (numbers about one byte per two digits, plus one; maps and lists 3 bytes, plus one per element)."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    ((kind, content),) = value.items()
+    if kind == "S":
+        return len(content.encode())
+    if kind == "N":
+        return (len(content.lstrip("-").replace(".", "").lstrip("0") or "0") + 1) // 2 + 1
+    if kind == "B":
+        return len(content)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + _value_size(v) + 1 for k, v in content.items())
+    if kind in ("L",):
+        return 3 + sum(_value_size(v) + 1 for v in content)
+    if kind in ("SS", "NS", "BS"):
+        return sum(_value_size({kind[0]: v}) for v in content)
+    raise ValueError(f"unknown DynamoDB type {kind}")
+
+
+def _kb(item: dict[str, Any] | None) -> int:
+    return 0 if item is None else max(1, math.ceil(item_size(item) / 1024))
+
+
+def transaction_write_units(
+    changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]],
+) -> tuple[float, float]:
+    """(write units, of which the index's) of a committed transaction, from each item's (old, new)
+    images: twice the larger size in KB; the index entry's write likewise (old and new entries both
+    when the item's index key changed)."""
+    table = index = 0
+    for old, new in changes:
+        table += max(_kb(old), _kb(new)) or 1
+        for keys in INDEX_KEYS:
+            old_key = None if old is None else tuple(str(old.get(k)) for k in keys if k in old)
+            new_key = None if new is None else tuple(str(new.get(k)) for k in keys if k in new)
+            old_in = old_key is not None and len(old_key) == len(keys)
+            new_in = new_key is not None and len(new_key) == len(keys)
+            if old_in and new_in and old_key == new_key:
+                index += max(_kb(old), _kb(new))
+            else:
+                index += (_kb(old) if old_in else 0) + (_kb(new) if new_in else 0)
+    return 2.0 * (table + index), 2.0 * index
+
+
+def consumed_units(operation: str, parsed: dict[str, Any]) -> tuple[float, float, float] | None:
+    """(read units, write units, of which the indexes' write units) DynamoDB reports it consumed,
+    or ``None`` when the answer carries none (a refused condition, an error)."""
+    consumed = parsed.get("ConsumedCapacity")
+    if consumed is None or operation not in CAPACITY_OPERATIONS:
+        return None
+    reports = consumed if isinstance(consumed, list) else [consumed]
+    total = sum(float(r.get("CapacityUnits", 0.0)) for r in reports)
+    indexes = sum(
+        float(i.get("CapacityUnits", 0.0))
+        for r in reports
+        for i in (*r.get("GlobalSecondaryIndexes", {}).values(), *r.get("LocalSecondaryIndexes", {}).values())
+    )
+    if CAPACITY_OPERATIONS[operation]:
+        return 0.0, total, indexes
+    return total, 0.0, 0.0
+
+
 def dynamodb_units(operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> tuple[float, float]:
-    """(read units, write units) of one DynamoDB call. Updates and deletes count 1 unit per item:
-    the request does not carry the stored item's size (an underestimate for items over 1 KB)."""
+    """(read units, write units) of one DynamoDB call estimated from its request and answer (when
+    DynamoDB reports none). Updates and deletes count 1 unit per item: the request does not carry
+    the stored item's size (an underestimate for items over 1 KB), nor the index writes."""
     consistent = bool(params.get("ConsistentRead"))
     if operation == "GetItem":
         return _read_units([parsed.get("Item", {})], consistent), 0.0
@@ -91,8 +189,12 @@ class AwsMeter:
     units: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     invocations: list[tuple[str, float]] = field(default_factory=list)  # (handler, seconds)
     write_units_by_operation: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    index_write_units: float = 0.0
+    estimated_calls: Counter[str] = field(default_factory=Counter)  # DynamoDB calls with no report
     idle_receives: int = 0
     _in_handler: int = 0
+    _overhead: float = 0.0  # seconds the meter spent reading items inside handlers
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def install(self, monkeypatch: Any) -> None:
         original = boto3.session.Session.client
@@ -102,6 +204,16 @@ class AwsMeter:
             made = original(session, *args, **kwargs)
             made.meta.events.register("provide-client-params", meter._keep_params)
             made.meta.events.register("after-call", meter._after_call)
+            if made.meta.service_model.service_name == "dynamodb":
+                reader = original(session, *args, **kwargs)  # the meter's own reads, not counted
+                made.meta.events.register(
+                    "provide-client-params.dynamodb.TransactWriteItems",
+                    lambda params, context, **_: meter._read_before(reader, params, context),
+                )
+                made.meta.events.register(
+                    "after-call.dynamodb.TransactWriteItems",
+                    lambda parsed, context, **_: meter._read_after(reader, parsed, context),
+                )
             return made
 
         monkeypatch.setattr(boto3.session.Session, "client", client)
@@ -111,11 +223,12 @@ class AwsMeter:
 
         def invoke(event: Any, context: Any) -> Any:
             self._in_handler += 1
-            started = time.perf_counter()
+            started, overhead = time.perf_counter(), self._overhead
             try:
                 return handler(event, context)
             finally:
-                self.invocations.append((name, time.perf_counter() - started))
+                spent = time.perf_counter() - started - (self._overhead - overhead)
+                self.invocations.append((name, spent))
                 self._in_handler -= 1
 
         return invoke
@@ -124,12 +237,47 @@ class AwsMeter:
         self.calls.clear()
         self.units.clear()
         self.write_units_by_operation.clear()
+        self.index_write_units = 0.0
+        self.estimated_calls.clear()
         self.invocations.clear()
         self.idle_receives = 0
 
     @staticmethod
-    def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    def _keep_params(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        if model.service_model.service_name == "dynamodb" and model.name in CAPACITY_OPERATIONS:
+            params.setdefault("ReturnConsumedCapacity", "INDEXES")  # DynamoDB reports its units
         context["aws_meter_params"] = params  # the call's own parameters, for its billing units
+
+    def _read_before(self, reader: Any, params: dict[str, Any], context: dict[str, Any]) -> None:
+        keys = []
+        for action in params.get("TransactItems", []):
+            ((kind, item),) = action.items()
+            if kind != "ConditionCheck":
+                key = item["Item"] if kind == "Put" else item["Key"]
+                keys.append((item["TableName"], {name: key[name] for name in TABLE_KEY}))
+        context["aws_meter_keys"] = keys
+        context["aws_meter_old"] = self._read(reader, keys)
+
+    def _read_after(self, reader: Any, parsed: dict[str, Any], context: dict[str, Any]) -> None:
+        if "Error" not in parsed and "aws_meter_keys" in context:
+            context["aws_meter_new"] = self._read(reader, context["aws_meter_keys"])
+
+    def _read(self, reader: Any, keys: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
+        """The items at ``keys`` (consistent reads), ``None`` where there is none."""
+        started = time.perf_counter()
+        found: dict[tuple[str, ...], dict[str, Any]] = {}
+        pending: Any = {}
+        for table, key in keys:
+            pending.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"].append(key)
+        while pending:
+            answer = reader.batch_get_item(RequestItems=pending)
+            for table, items in answer.get("Responses", {}).items():
+                for item in items:
+                    found[(table, *(str(item[name]) for name in TABLE_KEY))] = item
+            pending = answer.get("UnprocessedKeys") or None
+        if self._in_handler:
+            self._overhead += time.perf_counter() - started
+        return [found.get((table, *(str(key[name]) for name in TABLE_KEY))) for table, key in keys]
 
     def _after_call(self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         params: dict[str, Any] = context.get("aws_meter_params", {})
@@ -141,12 +289,29 @@ class AwsMeter:
         who = "function" if self._in_handler else "event source"
         if who == "event source" and operation == "GetQueueAttributes":
             return  # the test pollers' "is the queue empty" check: Lambda's mappings make no such call
-        self.calls[(who, service, operation)] += 1
-        self._bill(service, operation, params, parsed)
+        with self._lock:  # the store may call from a pool of threads
+            self.calls[(who, service, operation)] += 1
+            self._bill(service, operation, params, parsed, context)
 
-    def _bill(self, service: str, operation: str, body: dict[str, Any], parsed: dict[str, Any]) -> None:
+    def _bill(
+        self,
+        service: str,
+        operation: str,
+        body: dict[str, Any],
+        parsed: dict[str, Any],
+        context: dict[str, Any],
+    ) -> None:
         if service == "dynamodb":
-            reads, writes = dynamodb_units(operation, body, parsed)
+            measured = consumed_units(operation, parsed)
+            if operation == "TransactWriteItems" and "aws_meter_new" in context:
+                changes = list(zip(context["aws_meter_old"], context["aws_meter_new"], strict=True))
+                measured = (0.0, *transaction_write_units(changes))
+            if measured is None:
+                reads, writes = dynamodb_units(operation, body, parsed)
+                self.estimated_calls[operation] += 1
+            else:
+                reads, writes, index_writes = measured
+                self.index_write_units += index_writes
             self.units["dynamodb.rru"] += reads
             self.units["dynamodb.wru"] += writes
             self.write_units_by_operation[operation] += writes
@@ -182,8 +347,12 @@ class AwsMeter:
         for name, count in sorted(handlers.items()):
             seconds = sum(s for n, s in self.invocations if n == name)
             print(f"  lambda       {name:38} {count / entries:8.3f} per entry, {seconds / count:.3f} s each")
-        for operation, units in sorted(self.write_units_by_operation.items()):
+        for operation, units in sorted(u for u in self.write_units_by_operation.items() if u[1]):
             print(f"  DynamoDB write units of {operation}: {units / entries:.3f} per entry")
+        index_units = self.index_write_units / entries
+        print(f"  DynamoDB write units on the indexes (in the above): {index_units:.3f} per entry")
+        for operation, count in sorted(self.estimated_calls.items()):
+            print(f"  DynamoDB {operation} calls without a capacity report (estimated): {count}")
         print(f"  (idle SQS polls, not billed per entry: {self.idle_receives})")
         dollars = {term: self.units[term] * PRICES[term] * per for term in PRICES if self.units[term]}
         for term, cost in sorted(dollars.items(), key=lambda kv: -kv[1]):

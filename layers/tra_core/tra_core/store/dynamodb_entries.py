@@ -10,16 +10,24 @@ resume after a key replacement) and a file's entries by status.
 Every status write names its lifecycle transition (``tra_core.domain.lifecycle``): it is refused
 unless the table allows it from every status the write expects, and the write is a conditional
 update naming that version, those statuses (and, for entries inside a batch, the batch).
+
+Writes of many independent entries (a post, the answer to a batch) are one conditional request per
+entry, sent from a few threads, not transactions: a transaction bills twice the write units and
+nothing needs those entries written all or nothing (docs/architecture.md §5). The entry's body is
+stored deflated (binary) to keep the item, and so each of its writes, under 1 KB.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
 from tra_core.domain.lifecycle import EntryStatus, Transition, expected_sources
@@ -53,11 +61,54 @@ def entry_status_sort_key(society_id: int, entry_id: str) -> str:
     return f"FILE#{society_id}#ENTRY#{entry_id}"
 
 
-_TRANSACTION_ITEMS = 100
+#: Concurrent requests of one call writing many entries (botocore's pool holds 10 connections).
+_WRITERS = 8
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _each_entry(write: Callable[[_T], _R], items: Sequence[_T], key: Callable[[_T], EntryKey]) -> list[_R]:
+    """``write`` applied to every item, in order per entry, entries side by side; results in order.
+
+    Items of the same entry (two versions in one post) are written one after the other, in their
+    order, so the outcome does not depend on the threads.
+    """
+    groups: dict[EntryKey, list[int]] = {}
+    for index, item in enumerate(items):
+        groups.setdefault(key(item), []).append(index)
+    results: dict[int, _R] = {}
+
+    def write_group(indexes: list[int]) -> None:
+        for index in indexes:
+            results[index] = write(items[index])
+
+    if len(groups) <= 1:
+        for indexes in groups.values():
+            write_group(indexes)
+    else:
+        with ThreadPoolExecutor(max_workers=min(_WRITERS, len(groups))) as pool:
+            list(pool.map(write_group, groups.values()))  # re-raises the first failure
+    return [results[i] for i in range(len(items))]
+
+
+def _pack_body(body: str) -> Binary:
+    """The entry's JSON, deflated: about half its size (entries repeat their field names)."""
+    return Binary(zlib.compress(body.encode("utf-8"), 9))
+
+
+def _unpack_body(stored: Any) -> str:
+    """The entry's JSON from a stored body: deflated (binary), or plain text (items written before)."""
+    if isinstance(stored, Binary):
+        stored = stored.value  # type: ignore[attr-defined]  # boto3's stubs omit it
+    if isinstance(stored, bytes):
+        return zlib.decompress(stored).decode("utf-8")
+    return str(stored)
 
 
 def _item_values(record: EntryRecord) -> dict[str, Any]:
     values = record.model_dump(mode="json", exclude_none=True)
+    values["body"] = _pack_body(record.body)
     values.update(
         PK=f"FILE#{record.connection_id}#{record.society_id}",
         SK=f"ENTRY#{record.entry_id}",
@@ -69,7 +120,10 @@ def _item_values(record: EntryRecord) -> dict[str, Any]:
 
 
 def _record(item: Mapping[str, Any]) -> EntryRecord:
-    return EntryRecord.model_validate(item_without_keys(from_item(item)))
+    values = item_without_keys(from_item(item))
+    if "body" in values:
+        values["body"] = _unpack_body(values["body"])
+    return EntryRecord.model_validate(values)
 
 
 def entry_update(
@@ -220,48 +274,24 @@ class DynamoDBEntries:
         return Submitted("superseded" if answer.get("Attributes") else "queued", record)
 
     def submit_many(self, records: Sequence[EntryRecord]) -> list[Submitted]:
-        """:meth:`submit` for many entries, in transactions of up to 100 writes.
+        """:meth:`submit` for many entries.
 
-        What is stored is read first (one request per 100 entries); the new and newer versions are
-        then written together, each on the condition that nothing newer appeared meanwhile. If a
-        concurrent post wins a race, that chunk falls back to one conditional write per entry.
+        What is stored is read first (one request per 100 entries), so a repeated post writes
+        nothing; the new and newer versions are then written one conditional put each (several at a
+        time), each on the condition that nothing newer appeared meanwhile.
         """
         stored = self.get_many(r.key for r in records)
         results: dict[int, Submitted] = {}
-        writes: list[tuple[int, EntryRecord, SubmitOutcome]] = []
+        writes: list[tuple[int, EntryRecord]] = []
         for index, record in enumerate(records):
             current = stored.get(record.key)
-            if current is None:
-                writes.append((index, record, "queued"))
-            elif current.version < record.version:
-                writes.append((index, record, "superseded"))
+            if current is None or current.version < record.version:
+                writes.append((index, record))
             else:
                 outcome: SubmitOutcome = "unchanged" if current.version == record.version else "outdated"
                 results[index] = Submitted(outcome, current)
-        for start in range(0, len(writes), _TRANSACTION_ITEMS):
-            chunk = writes[start : start + _TRANSACTION_ITEMS]
-            items: list[Any] = [
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_item(_item_values(record)),
-                        "ConditionExpression": "attribute_not_exists(PK) OR #version < :version",
-                        "ExpressionAttributeNames": {"#version": "version"},
-                        "ExpressionAttributeValues": to_item({":version": record.version}),
-                    }
-                }
-                for _, record, _ in chunk
-            ]
-            try:
-                self._client.transact_write_items(TransactItems=items)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                    raise
-                for index, record, _ in chunk:
-                    results[index] = self.submit(record)
-                continue
-            for index, record, outcome in chunk:
-                results[index] = Submitted(outcome, record)
+        written = _each_entry(lambda write: self.submit(write[1]), writes, lambda write: write[1].key)
+        results.update((index, submitted) for (index, _), submitted in zip(writes, written, strict=True))
         return [results[i] for i in range(len(records))]
 
     def get(self, key: EntryKey) -> EntryRecord | None:
@@ -325,39 +355,28 @@ class DynamoDBEntries:
     def update_all(self, changes: Sequence[EntryChange], now: datetime) -> None:
         """Apply many conditional changes, skipping those whose condition no longer holds.
 
-        They are written in transactions of up to 100 (one request for a whole batch of entries);
-        a transaction refused because one entry moved on is replayed one change at a time.
+        One conditional update per change (several at a time): each change stands alone, so a
+        transaction would only double the write units.
         """
-        for start in range(0, len(changes), _TRANSACTION_ITEMS):
-            chunk = changes[start : start + _TRANSACTION_ITEMS]
-            parameters = [
-                entry_update(
-                    c.key,
-                    c.version,
-                    now=now,
-                    transition=c.transition,
-                    expect_status=c.expect_status,
-                    expect_batch=c.expect_batch,
-                    set_values=c.set_values,
-                    remove=c.remove,
-                    add_attempts=c.add_attempts,
-                )
-                for c in chunk
-            ]
-            if len(chunk) > 1:
-                try:
-                    items: Any = [{"Update": {"TableName": self._table, **p}} for p in parameters]
-                    self._client.transact_write_items(TransactItems=items)
-                    continue
-                except ClientError as exc:
-                    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                        raise
-            for p in parameters:
-                try:
-                    self._client.update_item(TableName=self._table, **p)
-                except ClientError as exc:
-                    if not is_conditional_failure(exc):
-                        raise
+        _each_entry(lambda change: self._apply(change, now), changes, lambda change: change.key)
+
+    def _apply(self, change: EntryChange, now: datetime) -> None:
+        parameters = entry_update(
+            change.key,
+            change.version,
+            now=now,
+            transition=change.transition,
+            expect_status=change.expect_status,
+            expect_batch=change.expect_batch,
+            set_values=change.set_values,
+            remove=change.remove,
+            add_attempts=change.add_attempts,
+        )
+        try:
+            self._client.update_item(TableName=self._table, **parameters)
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
 
     def list_file(
         self,
