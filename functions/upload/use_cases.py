@@ -167,14 +167,17 @@ def resume(run: FileRun, batch_id: str, records: list[EntryRecord]) -> list[Entr
     batch = run.ports.batches.get(batch_id)
     if batch is None or batch.status is BatchStatus.ABANDONED:
         return records
+    # A batch settled by its sender whose entries are not (the sender is between its two writes, or
+    # died there): the entries' count of the POST that settled it is ours to add, since the sender's
+    # own member update expects them unsettled and now finds them settled.
     if batch.status is BatchStatus.UPLOADED:
-        settle_uploaded(run, batch, unsettled=0, counted=False)
+        settle_uploaded(run, batch, unsettled=0, counted=True)
         return []
     if batch.status is BatchStatus.REJECTED:
         if len(batch.members) > 1:
             # bisect: the members MyUnisoft did not keep go into smaller batches
             return settle_kept(run, batch, records, unsettled=0) or []
-        settle_rejected(run, batch, batch.error, unsettled=0, counted=False)
+        settle_rejected(run, batch, batch.error, unsettled=0, counted=True)
         return []
     if not run.budget_ready(r.entry_id for r in records) or run.out_of_time(r.entry_id for r in records):
         return []

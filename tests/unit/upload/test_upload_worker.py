@@ -473,6 +473,29 @@ def test_a_worker_killed_after_the_post_is_finished_by_the_redelivery_with_one_i
     assert len(world.myunisoft.imports) == 1
 
 
+def test_a_delivery_between_the_senders_two_writes_counts_the_post_once(world: World) -> None:
+    # Given a sender that recorded MyUnisoft's import on the batch, and is about to settle the entry
+    deliveries = world.post(world.entry())
+    late: list[object] = []
+    real_update = world.entries.update_all
+
+    def update_all(changes, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not late:  # a duplicated delivery runs right between the two writes
+            late.append(world.run(deliveries))
+        return real_update(changes, *args, **kwargs)
+
+    world.entries.update_all = update_all  # type: ignore[method-assign]
+
+    # When the sender finishes
+    world.run(deliveries)
+
+    # Then the duplicate settled the entry from the batch, counting the POST; the sender's own
+    # settle found it done: one attempt, one import
+    record = world.record()
+    assert (record.status, record.attempts) == (EntryStatus.UPLOADED, 1)
+    assert len(world.myunisoft.calls) == 1
+
+
 def test_a_delivery_while_another_worker_sends_the_batch_waits_for_it(world: World) -> None:
     # Given a second delivery of the same message arriving while the first worker is uploading
     deliveries = world.post(world.entry())
