@@ -140,7 +140,7 @@ def _spawn(
 def start_moto(port: int | None = None, *, timeout: float = 20.0) -> Service:
     """moto's server (every AWS service on one port): SQS, S3, Secrets Manager, KMS, EventBridge."""
     port = port or free_port()
-    command = [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+    command = [sys.executable, "-m", "local.moto_server", "-H", HOST, "-p", str(port)]
     return _spawn("moto", command, port).wait_ready(timeout, probe=f"http://{HOST}:{port}/moto-api/")
 
 
