@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test unit lint bench bench-cold clean dynamodb-local validate demo build openapi fuzz
+.PHONY: install test unit lint bench bench-cold bench-scale clean dynamodb-local validate demo build openapi fuzz
 
 install: $(STAMP)
 
@@ -82,6 +82,12 @@ bench: install
 # Cold start: every handler imported from the build as Lambda loads it, against the libraries' floor.
 bench-cold: build
 	$(BIN)/python bench/bench_cold.py .aws-sam/build
+
+# Scale through the local stack: fairness between two firms and a backfill at MyUnisoft's real budget
+# (bench/bench_scale.py). Quicker: make bench-scale BENCH_SCALE_ARGS="--runs 1 --load-entries 1000 --entries 2000"
+BENCH_SCALE_ARGS ?=
+bench-scale: install dynamodb-local
+	$(BIN)/python bench/bench_scale.py $(BENCH_SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis .aws-sam

@@ -17,6 +17,8 @@ Local-only control routes live under ``/_local/`` (never a route of the template
 - ``POST /_local/schedules/{name}`` — fire a schedule now (its function gets the EventBridge
   ``Scheduled Event``); answers the function's result.
 - ``GET /_local/queues`` — each queue's visible, in-flight and dead-lettered message counts.
+- ``POST /_local/mappings/{name}`` ``{"enabled": false}`` — switch an SQS mapping off (its batches in
+  the function finish, nothing more is received) or back on, as ``UpdateEventSourceMapping`` does.
 """
 
 from __future__ import annotations

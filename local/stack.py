@@ -422,6 +422,7 @@ class Stack:
                 "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
                 "dead_letters": None,
                 "pollers": poller.concurrency,
+                "enabled": poller.enabled,
                 "poller": poller.stats.as_dict(),
             }
             redrive = attributes.get("RedrivePolicy")
@@ -477,6 +478,8 @@ class Stack:
             return HttpResponse.json(200, self.describe())
         if path == "/_local/queues" and method == "GET":
             return HttpResponse.json(200, {"queues": self.queue_counts()})
+        if path.startswith("/_local/mappings/") and method == "POST":
+            return self._switch_mapping(unquote(path.removeprefix("/_local/mappings/")), request.body)
         if path.startswith("/_local/schedules/") and method == "POST":
             name = unquote(path.removeprefix("/_local/schedules/"))
             try:
@@ -486,6 +489,22 @@ class Stack:
             except Exception as exc:
                 return HttpResponse.json(502, {"message": f"the schedule's function failed: {exc}"})
         return HttpResponse.json(404, {"message": "Not Found"})
+
+    def _switch_mapping(self, name: str, body: bytes) -> HttpResponse:
+        """``POST /_local/mappings/{event name} {"enabled": bool}``: an SQS mapping off or on."""
+        pollers = [p for p in self.pollers if name in (p.mapping.name, p.mapping.queue)]
+        if len(pollers) != 1:
+            known = ", ".join(sorted(p.mapping.name for p in self.pollers))
+            return HttpResponse.json(404, {"message": f"no single SQS mapping named {name!r} ({known})"})
+        try:
+            enabled = json.loads(body or b"{}")["enabled"]
+        except (ValueError, KeyError, TypeError):
+            enabled = None
+        if not isinstance(enabled, bool):
+            return HttpResponse.json(400, {"message": 'the body must be {"enabled": true|false}'})
+        pollers[0].enable(enabled)
+        self.say(f"mapping   {pollers[0].mapping.name} {'enabled' if enabled else 'disabled'}")
+        return HttpResponse.json(200, {"mapping": pollers[0].mapping.name, "enabled": enabled})
 
     # -- stop ------------------------------------------------------------------------------------
 

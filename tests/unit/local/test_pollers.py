@@ -281,3 +281,27 @@ def test_a_mapping_runs_up_to_its_maximum_concurrency_and_never_more(sqs: Any) -
     assert poller.stats.peak_in_flight == 3
     assert poller.stats.deleted == 40
     assert _count(sqs, url) == (0, 0)
+
+
+def test_a_disabled_mapping_receives_nothing_until_enabled_again(sqs: Any) -> None:
+    # Given a started poller switched off (UpdateEventSourceMapping Enabled=false)
+    url, arn = _queue(sqs, "switched")
+    function = _Function(None)
+    poller = _poller(sqs, url, arn, function).start()
+    poller.enable(False)
+    time.sleep(0.3)  # a receive begun before the switch may still finish empty
+
+    # When messages arrive while it is off
+    for index in range(5):
+        sqs.send_message(QueueUrl=url, MessageBody=str(index))
+    time.sleep(1.0)
+    untouched = (_count(sqs, url), len(function.events))
+
+    # Then they wait on the queue; switched on, the poller drains them
+    poller.enable(True)
+    deadline = time.monotonic() + 10
+    while poller.stats.deleted < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    poller.stop()
+    assert untouched == ((5, 0), 0)
+    assert poller.stats.deleted == 5
