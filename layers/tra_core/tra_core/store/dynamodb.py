@@ -6,6 +6,8 @@
 | client file | ``CONN#<id>``      | ``FILE#<society>`` |                               |               |
 | entry       | (upload worker)    |                    | ``CONN#<id>#ENTRY#<status>``  | (free)        |
 
+Entries ``uploading`` sit in the ``queued`` partition of GSI1 (:func:`entry_status_partition`).
+
 The connection's tenant is part of its key, so a tenant can only ever read its own connections;
 a file is reached through its connection. GSI1 lists the active connections (nightly fan-out) and
 counts a connection's entries by status. Writes that race (discovery against refresh, a revocation
@@ -74,9 +76,22 @@ def file_key(connection_id: str, society_id: int) -> dict[str, Any]:
     return to_item({"PK": f"CONN#{connection_id}", "SK": f"FILE#{society_id}"})
 
 
+#: Statuses kept in another status's GSI1 partition. An entry is claimed (``queued`` → ``uploading``)
+#: within seconds of its post, in a transaction that bills every write twice: in one partition the
+#: claim updates the entry's index copy in place (1 write) instead of moving it (a delete and a
+#: put). Readers of a shared partition filter on ``status`` (docs/architecture.md §5).
+_PARTITION_OF: dict[str, str] = {EntryStatus.UPLOADING.value: EntryStatus.QUEUED.value}
+
+
 def entry_status_partition(connection_id: str, status: str) -> str:
     """The GSI1 partition an entry item sits in while it has ``status`` (for the counts)."""
-    return f"CONN#{connection_id}#ENTRY#{status}"
+    return f"CONN#{connection_id}#ENTRY#{_PARTITION_OF.get(status, status)}"
+
+
+def partition_statuses(status: str) -> frozenset[str]:
+    """Every status whose entries sit in the GSI1 partition of ``status`` (itself included)."""
+    home = _PARTITION_OF.get(status, status)
+    return frozenset(s.value for s in EntryStatus if _PARTITION_OF.get(s.value, s.value) == home)
 
 
 class _Table:
@@ -203,16 +218,26 @@ class DynamoDBConnections(_Table):
         return [Connection.model_validate(item) for item in items]
 
     def count_entries_by_status(self, connection_id: str) -> dict[str, int]:
-        return {
-            status.value: self._count(
-                IndexName="GSI1",
-                KeyConditionExpression="GSI1PK = :pk",
-                ExpressionAttributeValues=to_item(
-                    {":pk": entry_status_partition(connection_id, status.value)}
-                ),
-            )
-            for status in EntryStatus
-        }
+        """The connection's entries per status: one paged index query per GSI1 partition (a
+        partition of several statuses reads each entry's status, one of one status only counts)."""
+        counts = dict.fromkeys((status.value for status in EntryStatus), 0)
+        for status in counts:
+            shared = partition_statuses(status)
+            if status != min(shared):
+                continue  # its partition is read with the first of its statuses
+            arguments: dict[str, Any] = {
+                "IndexName": "GSI1",
+                "KeyConditionExpression": "GSI1PK = :pk",
+                "ExpressionAttributeValues": to_item({":pk": entry_status_partition(connection_id, status)}),
+            }
+            if len(shared) == 1:
+                counts[status] = self._count(**arguments)
+                continue
+            arguments.update(ProjectionExpression="#status", ExpressionAttributeNames={"#status": "status"})
+            for item in self._query(**arguments):
+                if item.get("status") in shared:
+                    counts[str(item["status"])] += 1
+        return counts
 
 
 class DynamoDBFiles(_Table):

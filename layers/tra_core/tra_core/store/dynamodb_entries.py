@@ -5,7 +5,9 @@ One item per entry of a client file, holding its latest version: ``FILE#<connect
 
 GSI1 (``CONN#<connection>#ENTRY#<status>`` / ``FILE#<society>#ENTRY#<entry_id>``) lists a
 connection's entries by status (the counts of ``GET /connections/{id}``, the parked entries to
-resume after a key replacement) and a file's entries by status.
+resume after a key replacement) and a file's entries by status. ``uploading`` entries share the
+``queued`` partition (``tra_core.store.dynamodb.entry_status_partition``): listing either status
+filters that partition on ``status``, and still fills every page.
 
 Every status write names its lifecycle transition (``tra_core.domain.lifecycle``): it is refused
 unless the table allows it from every status the write expects, and the write is a conditional
@@ -36,6 +38,7 @@ from tra_core.store.dynamodb import (
     from_item,
     is_conditional_failure,
     item_without_keys,
+    partition_statuses,
     to_item,
 )
 from tra_core.store.entries import (
@@ -402,28 +405,42 @@ class DynamoDBEntries:
             start = _start_key(cursor, {"PK": pk}, {"SK": "ENTRY#"})
         else:
             gsi_pk = entry_status_partition(connection_id, status.value)
-            arguments.update(
-                IndexName="GSI1",
-                KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :file)",
-                ExpressionAttributeValues=to_item({":pk": gsi_pk, ":file": f"FILE#{society_id}#ENTRY#"}),
-            )
+            arguments.update(_status_query(gsi_pk, status, f"FILE#{society_id}#ENTRY#"))
             prefixes = {"SK": "ENTRY#", "GSI1SK": f"FILE#{society_id}#ENTRY#"}
             start = _start_key(cursor, {"PK": pk, "GSI1PK": gsi_pk}, prefixes)
         if start is not None:
             arguments["ExclusiveStartKey"] = start
+        if "FilterExpression" in arguments:
+            return self._filled_page(arguments, limit)
         page = self._client.query(TableName=self._table, **arguments)
         records = [_record(item) for item in page.get("Items", [])]
         return records, _encode_cursor(page.get("LastEvaluatedKey"))
 
+    def _filled_page(self, arguments: dict[str, Any], limit: int) -> tuple[list[EntryRecord], str | None]:
+        """A page of ``limit`` entries of a filtered index query (a shared GSI1 partition).
+
+        DynamoDB applies ``Limit`` before the filter, so one request may return fewer entries than
+        asked, even none, with more to come: requests follow each other until the page is full or
+        the partition ends. Each reads at least :data:`_FILTERED_READ` items, so a status rare in its
+        partition does not take one request per ``limit`` items; when that overshoots the page, the
+        cursor is the key of the page's last entry and the next page starts after it.
+        """
+        arguments["Limit"] = max(limit, _FILTERED_READ)
+        records: list[EntryRecord] = []
+        while True:
+            page = self._client.query(TableName=self._table, **arguments)
+            records.extend(_record(item) for item in page.get("Items", []))
+            last = page.get("LastEvaluatedKey")
+            if len(records) > limit:
+                del records[limit:]
+                return records, _encode_cursor(_index_key(records[-1]))
+            if len(records) == limit or not last:
+                return records, _encode_cursor(last)
+            arguments["ExclusiveStartKey"] = last
+
     def list_by_status(self, connection_id: str, status: EntryStatus) -> list[EntryRecord]:
         """Every entry of a connection in ``status`` (every file; eventually consistent)."""
-        arguments: dict[str, Any] = {
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :pk",
-            "ExpressionAttributeValues": to_item(
-                {":pk": entry_status_partition(connection_id, status.value)}
-            ),
-        }
+        arguments = _status_query(entry_status_partition(connection_id, status.value), status, "")
         records: list[EntryRecord] = []
         while True:
             page = self._client.query(TableName=self._table, **arguments)
@@ -432,3 +449,34 @@ class DynamoDBEntries:
             if not last:
                 return records
             arguments["ExclusiveStartKey"] = last
+
+
+#: The fewest items one request of a filtered page reads (see ``DynamoDBEntries._filled_page``).
+_FILTERED_READ = 200
+
+
+def _status_query(gsi_pk: str, status: EntryStatus, sort_prefix: str) -> dict[str, Any]:
+    """The arguments of a GSI1 query of the entries in ``status`` whose index sort key starts with
+    ``sort_prefix``: a filter on ``status`` when its partition holds other statuses too."""
+    condition = "GSI1PK = :pk AND begins_with(GSI1SK, :sk)" if sort_prefix else "GSI1PK = :pk"
+    values: dict[str, Any] = {":pk": gsi_pk}
+    if sort_prefix:
+        values[":sk"] = sort_prefix
+    arguments: dict[str, Any] = {"IndexName": "GSI1", "KeyConditionExpression": condition}
+    if len(partition_statuses(status.value)) > 1:
+        values[":status"] = status.value
+        arguments.update(FilterExpression="#status = :status", ExpressionAttributeNames={"#status": "status"})
+    arguments["ExpressionAttributeValues"] = to_item(values)
+    return arguments
+
+
+def _index_key(record: EntryRecord) -> dict[str, Any]:
+    """The GSI1 key (with the table's) of an entry record, as DynamoDB gives it in ``LastEvaluatedKey``."""
+    return to_item(
+        {
+            "PK": f"FILE#{record.connection_id}#{record.society_id}",
+            "SK": f"ENTRY#{record.entry_id}",
+            "GSI1PK": entry_status_partition(record.connection_id, record.status.value),
+            "GSI1SK": entry_status_sort_key(record.society_id, record.entry_id),
+        }
+    )
