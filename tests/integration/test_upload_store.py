@@ -9,10 +9,11 @@ import pytest
 from tests.support.fixtures import Stack
 from tra_core.domain.entry import Entry
 from tra_core.domain.lifecycle import EntryStatus, Transition
-from tra_core.store.batches import BatchMember, BatchRecord, BatchStatus, Claim
 from tra_core.store import dynamodb_entries
+from tra_core.store.batches import BatchMember, BatchRecord, BatchStatus, Claim
 from tra_core.store.dynamodb import DynamoDBConnections
 from tra_core.store.dynamodb_batches import DynamoDBBatches
+from tra_core.store.dynamodb_claims import DynamoDBClaims
 from tra_core.store.dynamodb_entries import DynamoDBEntries
 from tra_core.store.entries import EntryChange, EntryKey, EntryRecord
 
@@ -194,6 +195,45 @@ def test_queued_and_uploading_share_a_partition_and_still_list_and_count_apart(
         stack.session.client("dynamodb"), stack.ref("StateTable")
     ).count_entries_by_status("c1")
     assert (counts["queued"], counts["uploading"], counts["uploaded"]) == (3, 2, 0)
+
+
+def test_uploaded_entries_leave_the_index_and_are_listed_and_counted_from_the_table(
+    stack: Stack, stores: tuple[DynamoDBEntries, DynamoDBBatches], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries, batches = stores
+    client = stack.session.client("dynamodb")
+    table = stack.ref("StateTable")
+    client.put_item(TableName=table, Item={"PK": {"S": "CONN#c1"}, "SK": {"S": "FILE#7"}})
+    # Given five entries of a file, three of which ("a", "c", "e") were uploaded, "c" verified
+    posted = [record(name) for name in "abcde"]
+    entries.submit_many(posted)
+    sent = [posted[0], posted[2], posted[4]]
+    assert batches.claim(batch("b1", *sent), [Claim(r.key, 1, EntryStatus.QUEUED, None) for r in sent], NOW)
+    pending = {"verification": "pending"}
+    upload = [
+        EntryChange(key=r.key, version=1, transition=Transition.UPLOAD, set_values={"myunisoft": pending})
+        for r in sent
+    ]
+    entries.update_all(upload, NOW)
+    verified = {"verification": "verified"}
+    entries.update(posted[2].key, 1, now=NOW, set_values={"myunisoft": verified})
+    monkeypatch.setattr(dynamodb_entries, "_FILTERED_READ", 1)
+
+    # Then they are no longer in GSI1 ...
+    indexed = client.scan(TableName=table, IndexName="GSI1")["Items"]
+    assert sorted(i["SK"]["S"] for i in indexed if i["SK"]["S"].startswith("ENTRY#")) == [
+        "ENTRY#b",
+        "ENTRY#d",
+    ]
+    # ... yet a file's uploaded entries come in full pages of that status, and a connection's too
+    first, cursor = entries.list_file("c1", 7, status=EntryStatus.UPLOADED, limit=2)
+    rest, end = entries.list_file("c1", 7, status=EntryStatus.UPLOADED, limit=2, cursor=cursor)
+    assert ([r.entry_id for r in first], [r.entry_id for r in rest], end) == (["a", "c"], ["e"], None)
+    assert {r.entry_id for r in entries.list_by_status("c1", EntryStatus.UPLOADED)} == {"a", "c", "e"}
+    # And they are counted by status and by verification
+    counts = DynamoDBConnections(client, table).count_entries_by_status("c1")
+    assert (counts["uploaded"], counts["uploading"], counts["queued"]) == (3, 0, 2)
+    assert DynamoDBClaims(client, table).count_by_verification("c1") == {"pending": 2, "verified": 1}
 
 
 def test_two_versions_of_an_entry_in_one_post_are_stored_in_order(
