@@ -84,12 +84,13 @@ def test_a_revocation_applies_only_to_the_key_it_was_about(connections: DynamoDB
 def test_entries_are_counted_by_status_from_the_index(stack: Stack, connections: DynamoDBConnections) -> None:
     # Given entry items of a connection in two statuses (as the upload worker writes them)
     client = stack.session.client("dynamodb")
-    for i, status in enumerate(["queued", "queued", "rejected"]):
+    for i, status in enumerate(["queued", "queued", "uploading", "rejected"]):
         client.put_item(
             TableName=stack.ref("StateTable"),
             Item={
                 "PK": {"S": "FILE#c1#2101"},
                 "SK": {"S": f"ENTRY#e{i}"},
+                "status": {"S": status},
                 "GSI1PK": {"S": entry_status_partition("c1", status)},
                 "GSI1SK": {"S": f"e{i}"},
             },
@@ -97,7 +98,7 @@ def test_entries_are_counted_by_status_from_the_index(stack: Stack, connections:
 
     # Then the connection's counts say so
     counts = connections.count_entries_by_status("c1")
-    assert (counts["queued"], counts["rejected"], counts["uploaded"]) == (2, 1, 0)
+    assert (counts["queued"], counts["uploading"], counts["rejected"], counts["uploaded"]) == (2, 1, 1, 0)
 
 
 def test_discovery_flags_vanished_files_and_keeps_their_references(files: DynamoDBFiles) -> None:

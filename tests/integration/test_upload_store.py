@@ -9,8 +9,11 @@ import pytest
 from tests.support.fixtures import Stack
 from tra_core.domain.entry import Entry
 from tra_core.domain.lifecycle import EntryStatus, Transition
+from tra_core.store import dynamodb_entries
 from tra_core.store.batches import BatchMember, BatchRecord, BatchStatus, Claim
+from tra_core.store.dynamodb import DynamoDBConnections
 from tra_core.store.dynamodb_batches import DynamoDBBatches
+from tra_core.store.dynamodb_claims import DynamoDBClaims
 from tra_core.store.dynamodb_entries import DynamoDBEntries
 from tra_core.store.entries import EntryChange, EntryKey, EntryRecord
 
@@ -155,6 +158,82 @@ def test_settling_a_batch_skips_an_entry_that_moved_on(
     assert settled_a is not None and (settled_a.status, settled_a.attempts) == (EntryStatus.UPLOADED, 1)
     assert settled_b is not None and (settled_b.version, settled_b.status) == (2, EntryStatus.QUEUED)
     assert settled_b.batch_id is None
+
+
+@pytest.mark.parametrize("read", [1, 200], ids=["one-item-reads", "default-reads"])
+def test_queued_and_uploading_share_a_partition_and_still_list_and_count_apart(
+    stack: Stack, stores: tuple[DynamoDBEntries, DynamoDBBatches], monkeypatch: pytest.MonkeyPatch, read: int
+) -> None:
+    entries, batches = stores
+    # Given five queued entries of a file, two of which ("b", "d") were claimed into a batch
+    posted = [record(name) for name in "abcde"]
+    entries.submit_many(posted)
+    claimed = [posted[1], posted[3]]
+    assert batches.claim(
+        batch("b1", *claimed), [Claim(r.key, 1, EntryStatus.QUEUED, None) for r in claimed], NOW
+    )
+    # (one-item reads: every request of a filtered page evaluates one item, so some return none)
+    monkeypatch.setattr(dynamodb_entries, "_FILTERED_READ", read)
+
+    def pages(status: EntryStatus, limit: int) -> list[list[str]]:
+        listed: list[list[str]] = []
+        cursor: str | None = None
+        while True:
+            records, cursor = entries.list_file("c1", 7, status=status, limit=limit, cursor=cursor)
+            listed.append([r.entry_id for r in records])
+            if cursor is None:
+                return listed
+
+    # Then listing one status of the shared partition gives full pages of that status only
+    assert pages(EntryStatus.UPLOADING, 1)[:2] == [["b"], ["d"]]
+    assert [e for page in pages(EntryStatus.UPLOADING, 1) for e in page] == ["b", "d"]
+    assert pages(EntryStatus.QUEUED, 2)[0] == ["a", "c"]
+    assert [e for page in pages(EntryStatus.QUEUED, 2) for e in page] == ["a", "c", "e"]
+    assert {r.entry_id for r in entries.list_by_status("c1", EntryStatus.QUEUED)} == {"a", "c", "e"}
+    # And the counts tell them apart
+    counts = DynamoDBConnections(
+        stack.session.client("dynamodb"), stack.ref("StateTable")
+    ).count_entries_by_status("c1")
+    assert (counts["queued"], counts["uploading"], counts["uploaded"]) == (3, 2, 0)
+
+
+def test_uploaded_entries_leave_the_index_and_are_listed_and_counted_from_the_table(
+    stack: Stack, stores: tuple[DynamoDBEntries, DynamoDBBatches], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries, batches = stores
+    client = stack.session.client("dynamodb")
+    table = stack.ref("StateTable")
+    client.put_item(TableName=table, Item={"PK": {"S": "CONN#c1"}, "SK": {"S": "FILE#7"}})
+    # Given five entries of a file, three of which ("a", "c", "e") were uploaded, "c" verified
+    posted = [record(name) for name in "abcde"]
+    entries.submit_many(posted)
+    sent = [posted[0], posted[2], posted[4]]
+    assert batches.claim(batch("b1", *sent), [Claim(r.key, 1, EntryStatus.QUEUED, None) for r in sent], NOW)
+    pending = {"verification": "pending"}
+    upload = [
+        EntryChange(key=r.key, version=1, transition=Transition.UPLOAD, set_values={"myunisoft": pending})
+        for r in sent
+    ]
+    entries.update_all(upload, NOW)
+    verified = {"verification": "verified"}
+    entries.update(posted[2].key, 1, now=NOW, set_values={"myunisoft": verified})
+    monkeypatch.setattr(dynamodb_entries, "_FILTERED_READ", 1)
+
+    # Then they are no longer in GSI1 ...
+    indexed = client.scan(TableName=table, IndexName="GSI1")["Items"]
+    assert sorted(i["SK"]["S"] for i in indexed if i["SK"]["S"].startswith("ENTRY#")) == [
+        "ENTRY#b",
+        "ENTRY#d",
+    ]
+    # ... yet a file's uploaded entries come in full pages of that status, and a connection's too
+    first, cursor = entries.list_file("c1", 7, status=EntryStatus.UPLOADED, limit=2)
+    rest, end = entries.list_file("c1", 7, status=EntryStatus.UPLOADED, limit=2, cursor=cursor)
+    assert ([r.entry_id for r in first], [r.entry_id for r in rest], end) == (["a", "c"], ["e"], None)
+    assert {r.entry_id for r in entries.list_by_status("c1", EntryStatus.UPLOADED)} == {"a", "c", "e"}
+    # And they are counted by status and by verification
+    counts = DynamoDBConnections(client, table).count_entries_by_status("c1")
+    assert (counts["uploaded"], counts["uploading"], counts["queued"]) == (3, 0, 2)
+    assert DynamoDBClaims(client, table).count_by_verification("c1") == {"pending": 2, "verified": 1}
 
 
 def test_two_versions_of_an_entry_in_one_post_are_stored_in_order(

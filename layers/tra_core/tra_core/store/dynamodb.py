@@ -6,6 +6,9 @@
 | client file | ``CONN#<id>``      | ``FILE#<society>`` |                               |               |
 | entry       | (upload worker)    |                    | ``CONN#<id>#ENTRY#<status>``  | (free)        |
 
+Entries ``uploading`` sit in the ``queued`` partition of GSI1, ``uploaded`` ones in none
+(:func:`entry_status_partition`).
+
 The connection's tenant is part of its key, so a tenant can only ever read its own connections;
 a file is reached through its connection. GSI1 lists the active connections (nightly fan-out) and
 counts a connection's entries by status. Writes that race (discovery against refresh, a revocation
@@ -15,6 +18,7 @@ against a key replacement) are conditional updates of the attributes each writer
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -74,9 +78,74 @@ def file_key(connection_id: str, society_id: int) -> dict[str, Any]:
     return to_item({"PK": f"CONN#{connection_id}", "SK": f"FILE#{society_id}"})
 
 
+#: Statuses kept in another status's GSI1 partition. An entry is claimed (``queued`` → ``uploading``)
+#: within seconds of its post, in a transaction that bills every write twice: in one partition the
+#: claim updates the entry's index copy in place (1 write) instead of moving it (a delete and a
+#: put). Readers of a shared partition filter on ``status`` (docs/architecture.md §5).
+_PARTITION_OF: dict[str, str] = {EntryStatus.UPLOADING.value: EntryStatus.QUEUED.value}
+
+
+#: Statuses whose entries are not in GSI1 (the item has no ``GSI1PK``). ``uploaded`` is where nearly
+#: every entry ends and stays: indexed, its move there would be a delete and a put in the index and
+#: its verification (a transaction) one more index write, doubled. Its counts and lists read the
+#: connection's files in the table instead (:func:`table_entries`, docs/architecture.md §5).
+UNINDEXED_STATUSES = frozenset({EntryStatus.UPLOADED.value})
+
+
 def entry_status_partition(connection_id: str, status: str) -> str:
-    """The GSI1 partition an entry item sits in while it has ``status`` (for the counts)."""
-    return f"CONN#{connection_id}#ENTRY#{status}"
+    """The GSI1 partition an entry item sits in while it has ``status`` (for the counts); an entry
+    in one of :data:`UNINDEXED_STATUSES` sits in none."""
+    return f"CONN#{connection_id}#ENTRY#{_PARTITION_OF.get(status, status)}"
+
+
+def partition_statuses(status: str) -> frozenset[str]:
+    """Every status whose entries sit in the GSI1 partition of ``status`` (itself included)."""
+    home = _PARTITION_OF.get(status, status)
+    return frozenset(s.value for s in EntryStatus if _PARTITION_OF.get(s.value, s.value) == home)
+
+
+def table_entries(
+    client: DynamoDBClient,
+    table: str,
+    connection_id: str,
+    status: str,
+    projection: str | None = None,
+    names: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Every entry item of the connection in ``status`` (its ``projection`` only, when given, whose
+    ``#status`` stands for ``status``), read in the table, file by file, several at a time;
+    eventually consistent. For the statuses GSI1 does not hold; the items keep their raw values."""
+    files = client.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :file)",
+        ProjectionExpression="SK",
+        ExpressionAttributeValues=to_item({":pk": f"CONN#{connection_id}", ":file": "FILE#"}),
+    )
+    societies = [item["SK"]["S"].removeprefix("FILE#") for page in files for item in page.get("Items", [])]
+
+    def read(society: str) -> list[dict[str, Any]]:
+        arguments: dict[str, Any] = {
+            "TableName": table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :entry)",
+            "FilterExpression": "#status = :status",
+            "ExpressionAttributeNames": {**(names or {}), "#status": "status"},
+            "ExpressionAttributeValues": to_item(
+                {":pk": f"FILE#{connection_id}#{society}", ":entry": "ENTRY#", ":status": status}
+            ),
+        }
+        if projection:
+            arguments["ProjectionExpression"] = projection
+        pages = client.get_paginator("query").paginate(**arguments)
+        return [item for page in pages for item in page.get("Items", [])]
+
+    if len(societies) <= 1:
+        return [item for society in societies for item in read(society)]
+    with ThreadPoolExecutor(max_workers=min(_FILE_READERS, len(societies))) as pool:
+        return [item for items in pool.map(read, societies) for item in items]
+
+
+#: Files read at a time by :func:`table_entries` (botocore's pool holds 10 connections).
+_FILE_READERS = 8
 
 
 class _Table:
@@ -203,16 +272,29 @@ class DynamoDBConnections(_Table):
         return [Connection.model_validate(item) for item in items]
 
     def count_entries_by_status(self, connection_id: str) -> dict[str, int]:
-        return {
-            status.value: self._count(
-                IndexName="GSI1",
-                KeyConditionExpression="GSI1PK = :pk",
-                ExpressionAttributeValues=to_item(
-                    {":pk": entry_status_partition(connection_id, status.value)}
-                ),
-            )
-            for status in EntryStatus
-        }
+        """The connection's entries per status: one paged index query per GSI1 partition (a
+        partition of several statuses reads each entry's status, one of one status only counts);
+        the statuses GSI1 does not hold are counted in the table."""
+        counts = dict.fromkeys((status.value for status in EntryStatus), 0)
+        for status in UNINDEXED_STATUSES:
+            counts[status] = len(table_entries(self._client, self._table, connection_id, status, "#status"))
+        for status in counts.keys() - UNINDEXED_STATUSES:
+            shared = partition_statuses(status)
+            if status != min(shared):
+                continue  # its partition is read with the first of its statuses
+            arguments: dict[str, Any] = {
+                "IndexName": "GSI1",
+                "KeyConditionExpression": "GSI1PK = :pk",
+                "ExpressionAttributeValues": to_item({":pk": entry_status_partition(connection_id, status)}),
+            }
+            if len(shared) == 1:
+                counts[status] = self._count(**arguments)
+                continue
+            arguments.update(ProjectionExpression="#status", ExpressionAttributeNames={"#status": "status"})
+            for item in self._query(**arguments):
+                if item.get("status") in shared:
+                    counts[str(item["status"])] += 1
+        return counts
 
 
 class DynamoDBFiles(_Table):

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from tra_core.domain.lifecycle import EntryStatus
 from tra_core.domain.verification import Verification
-from tra_core.store.dynamodb import entry_status_partition, from_item, is_conditional_failure, to_item
+from tra_core.store.dynamodb import from_item, is_conditional_failure, table_entries, to_item
 from tra_core.store.dynamodb_entries import entry_key, entry_update
 from tra_core.store.entries import EntryChange, EntryRecord, MyUnisoftCopy
 from tra_core.store.verification import IdClaim
@@ -122,24 +122,13 @@ class DynamoDBClaims:
         return True
 
     def count_by_verification(self, connection_id: str) -> dict[str, int]:
-        """Uploaded entries of the connection by verification state (one paged index query)."""
+        """Uploaded entries of the connection by verification state (read in the table, file by
+        file: GSI1 does not hold uploaded entries, docs/architecture.md §5)."""
         counts: Counter[str] = Counter()
-        arguments: dict[str, Any] = {
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :pk",
-            "ProjectionExpression": "#m.#v",
-            "ExpressionAttributeNames": {"#m": "myunisoft", "#v": "verification"},
-            "ExpressionAttributeValues": to_item(
-                {":pk": entry_status_partition(connection_id, EntryStatus.UPLOADED.value)}
-            ),
-        }
-        while True:
-            page = self._client.query(TableName=self._table, **arguments)
-            for item in page.get("Items", []):
-                state = from_item(item).get("myunisoft", {}).get("verification")
-                if state:
-                    counts[str(state)] += 1
-            last = page.get("LastEvaluatedKey")
-            if not last:
-                return dict(counts)
-            arguments["ExclusiveStartKey"] = last
+        names = {"#m": "myunisoft", "#v": "verification"}
+        uploaded = EntryStatus.UPLOADED.value
+        for item in table_entries(self._client, self._table, connection_id, uploaded, "#m.#v", names):
+            state = from_item(item).get("myunisoft", {}).get("verification")
+            if state:
+                counts[str(state)] += 1
+        return dict(counts)

@@ -5,7 +5,9 @@ One item per entry of a client file, holding its latest version: ``FILE#<connect
 
 GSI1 (``CONN#<connection>#ENTRY#<status>`` / ``FILE#<society>#ENTRY#<entry_id>``) lists a
 connection's entries by status (the counts of ``GET /connections/{id}``, the parked entries to
-resume after a key replacement) and a file's entries by status.
+resume after a key replacement) and a file's entries by status. ``uploading`` entries share the
+``queued`` partition (``tra_core.store.dynamodb.entry_status_partition``): listing either status
+filters that partition on ``status``, and still fills every page.
 
 Every status write names its lifecycle transition (``tra_core.domain.lifecycle``): it is refused
 unless the table allows it from every status the write expects, and the write is a conditional
@@ -32,10 +34,13 @@ from botocore.exceptions import ClientError
 
 from tra_core.domain.lifecycle import EntryStatus, Transition, expected_sources
 from tra_core.store.dynamodb import (
+    UNINDEXED_STATUSES,
     entry_status_partition,
     from_item,
     is_conditional_failure,
     item_without_keys,
+    partition_statuses,
+    table_entries,
     to_item,
 )
 from tra_core.store.entries import (
@@ -112,10 +117,11 @@ def _item_values(record: EntryRecord) -> dict[str, Any]:
     values.update(
         PK=f"FILE#{record.connection_id}#{record.society_id}",
         SK=f"ENTRY#{record.entry_id}",
-        GSI1PK=entry_status_partition(record.connection_id, record.status.value),
         GSI1SK=entry_status_sort_key(record.society_id, record.entry_id),
         item_type="entry",
     )
+    if record.status.value not in UNINDEXED_STATUSES:
+        values["GSI1PK"] = entry_status_partition(record.connection_id, record.status.value)
     return values
 
 
@@ -154,8 +160,12 @@ def entry_update(
         expect_status = expected_sources(transition, expect_status)
         names["#status"] = "status"
         values[":status"] = transition.target.value
-        values[":gsi"] = entry_status_partition(key.connection_id, transition.target.value)
-        sets += ["#status = :status", "GSI1PK = :gsi"]
+        sets.append("#status = :status")
+        if transition.target.value in UNINDEXED_STATUSES:
+            removes.append("GSI1PK")  # out of GSI1 (GSI1SK stays: alone it indexes nothing)
+        else:
+            values[":gsi"] = entry_status_partition(key.connection_id, transition.target.value)
+            sets.append("GSI1PK = :gsi")
     for index, (name, value) in enumerate(sorted((set_values or {}).items())):
         if value is None:
             removes.append(name)
@@ -393,37 +403,63 @@ class DynamoDBEntries:
         """
         arguments: dict[str, Any] = {"Limit": limit}
         pk = f"FILE#{connection_id}#{society_id}"
-        if status is None:
+        indexed = status is not None and status.value not in UNINDEXED_STATUSES
+        if not indexed:
             arguments.update(
                 KeyConditionExpression="PK = :pk AND begins_with(SK, :entry)",
                 ExpressionAttributeValues=to_item({":pk": pk, ":entry": "ENTRY#"}),
                 ConsistentRead=True,
             )
+            if status is not None:  # not in GSI1: the file's entries, filtered
+                arguments["ExpressionAttributeValues"].update(to_item({":status": status.value}))
+                arguments.update(
+                    FilterExpression="#status = :status", ExpressionAttributeNames={"#status": "status"}
+                )
             start = _start_key(cursor, {"PK": pk}, {"SK": "ENTRY#"})
         else:
+            assert status is not None
             gsi_pk = entry_status_partition(connection_id, status.value)
-            arguments.update(
-                IndexName="GSI1",
-                KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :file)",
-                ExpressionAttributeValues=to_item({":pk": gsi_pk, ":file": f"FILE#{society_id}#ENTRY#"}),
-            )
+            arguments.update(_status_query(gsi_pk, status, f"FILE#{society_id}#ENTRY#"))
             prefixes = {"SK": "ENTRY#", "GSI1SK": f"FILE#{society_id}#ENTRY#"}
             start = _start_key(cursor, {"PK": pk, "GSI1PK": gsi_pk}, prefixes)
         if start is not None:
             arguments["ExclusiveStartKey"] = start
+        if "FilterExpression" in arguments:
+            return self._filled_page(arguments, limit, indexed=indexed)
         page = self._client.query(TableName=self._table, **arguments)
         records = [_record(item) for item in page.get("Items", [])]
         return records, _encode_cursor(page.get("LastEvaluatedKey"))
 
+    def _filled_page(
+        self, arguments: dict[str, Any], limit: int, *, indexed: bool
+    ) -> tuple[list[EntryRecord], str | None]:
+        """A page of ``limit`` entries of a filtered query (a shared GSI1 partition, or the file's
+        entries in the table for a status GSI1 does not hold).
+
+        DynamoDB applies ``Limit`` before the filter, so one request may return fewer entries than
+        asked, even none, with more to come: requests follow each other until the page is full or
+        the partition ends. Each reads at least :data:`_FILTERED_READ` items, so a status rare in its
+        partition does not take one request per ``limit`` items; when that overshoots the page, the
+        cursor is the key of the page's last entry and the next page starts after it.
+        """
+        arguments["Limit"] = max(limit, _FILTERED_READ)
+        records: list[EntryRecord] = []
+        while True:
+            page = self._client.query(TableName=self._table, **arguments)
+            records.extend(_record(item) for item in page.get("Items", []))
+            last = page.get("LastEvaluatedKey")
+            if len(records) > limit:
+                del records[limit:]
+                return records, _encode_cursor(_page_key(records[-1], indexed=indexed))
+            if len(records) == limit or not last:
+                return records, _encode_cursor(last)
+            arguments["ExclusiveStartKey"] = last
+
     def list_by_status(self, connection_id: str, status: EntryStatus) -> list[EntryRecord]:
         """Every entry of a connection in ``status`` (every file; eventually consistent)."""
-        arguments: dict[str, Any] = {
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :pk",
-            "ExpressionAttributeValues": to_item(
-                {":pk": entry_status_partition(connection_id, status.value)}
-            ),
-        }
+        if status.value in UNINDEXED_STATUSES:
+            return [_record(i) for i in table_entries(self._client, self._table, connection_id, status.value)]
+        arguments = _status_query(entry_status_partition(connection_id, status.value), status, "")
         records: list[EntryRecord] = []
         while True:
             page = self._client.query(TableName=self._table, **arguments)
@@ -432,3 +468,32 @@ class DynamoDBEntries:
             if not last:
                 return records
             arguments["ExclusiveStartKey"] = last
+
+
+#: The fewest items one request of a filtered page reads (see ``DynamoDBEntries._filled_page``).
+_FILTERED_READ = 200
+
+
+def _status_query(gsi_pk: str, status: EntryStatus, sort_prefix: str) -> dict[str, Any]:
+    """The arguments of a GSI1 query of the entries in ``status`` whose index sort key starts with
+    ``sort_prefix``: a filter on ``status`` when its partition holds other statuses too."""
+    condition = "GSI1PK = :pk AND begins_with(GSI1SK, :sk)" if sort_prefix else "GSI1PK = :pk"
+    values: dict[str, Any] = {":pk": gsi_pk}
+    if sort_prefix:
+        values[":sk"] = sort_prefix
+    arguments: dict[str, Any] = {"IndexName": "GSI1", "KeyConditionExpression": condition}
+    if len(partition_statuses(status.value)) > 1:
+        values[":status"] = status.value
+        arguments.update(FilterExpression="#status = :status", ExpressionAttributeNames={"#status": "status"})
+    arguments["ExpressionAttributeValues"] = to_item(values)
+    return arguments
+
+
+def _page_key(record: EntryRecord, *, indexed: bool) -> dict[str, Any]:
+    """The key of an entry record as DynamoDB gives it in ``LastEvaluatedKey``: the table's, and
+    GSI1's too when the page was read in GSI1."""
+    key = {"PK": f"FILE#{record.connection_id}#{record.society_id}", "SK": f"ENTRY#{record.entry_id}"}
+    if indexed:
+        key["GSI1PK"] = entry_status_partition(record.connection_id, record.status.value)
+        key["GSI1SK"] = entry_status_sort_key(record.society_id, record.entry_id)
+    return to_item(key)
