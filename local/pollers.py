@@ -41,6 +41,9 @@ from typing import Any
 
 from local.topology import QueueMapping
 
+#: Pauses between empty receives of an idle poller: the first, and the longest (doubling between).
+IDLE_PAUSE_S = (0.05, 1.0)
+
 Invoke = Callable[[str, dict[str, Any], float | None], Any]
 
 #: The system attributes Lambda passes on (FIFO and tracing ones only when SQS sets them).
@@ -167,6 +170,7 @@ class QueuePoller:
     _threads: list[threading.Thread] = field(default_factory=list, repr=False)
     _enabled: threading.Event = field(default_factory=threading.Event, repr=False)
     _receiving: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _idle: threading.local = field(default_factory=threading.local, repr=False)
 
     def __post_init__(self) -> None:
         self._enabled.set()
@@ -187,23 +191,37 @@ class QueuePoller:
     def batch_size(self) -> int:
         return max(1, self.mapping.batch_size)
 
-    def _receive(self, count: int, wait_s: int) -> list[dict[str, Any]]:
-        # One receive at a time per mapping: in a backfill run through the stack, concurrent receives
-        # from moto's SQS handed one message to two pollers (the first receipt handle then invalid),
-        # which SQS does not do to a mapping's pollers in practice. The invocations still overlap.
+    def _receive(self, count: int) -> list[dict[str, Any]]:
+        # One receive at a time per mapping: concurrent receives from moto's SQS handed one message
+        # to two pollers (the first receipt handle then invalid), which SQS does not do to a
+        # mapping's pollers. The lock is held for one short receive, never for a long poll, so a
+        # poller gathering its batch never waits behind another's idle wait.
         with self._receiving:
-            return self._receive_unlocked(count, wait_s)
-
-    def _receive_unlocked(self, count: int, wait_s: int) -> list[dict[str, Any]]:
-        answer = self.sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=count,
-            WaitTimeSeconds=wait_s,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        )
+            answer = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=count,
+                WaitTimeSeconds=0,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
         messages: list[dict[str, Any]] = answer.get("Messages", [])
         return messages
+
+    def _first_messages(self) -> list[dict[str, Any]]:
+        """Wait up to ``wait_s`` for messages: short receives, pausing longer (up to a second)
+        while the queue stays empty, so that idle pollers cost little and a busy queue none."""
+        deadline = time.monotonic() + self.wait_s
+        idle = self._idle  # each poller thread's own pause
+        if not hasattr(idle, "pause_s"):
+            idle.pause_s = IDLE_PAUSE_S[0]
+        while True:
+            messages = self._receive(min(self.batch_size, 10))
+            if messages:
+                idle.pause_s = IDLE_PAUSE_S[0]
+                return messages
+            if time.monotonic() >= deadline or self._stop.wait(idle.pause_s):
+                return messages
+            idle.pause_s = min(idle.pause_s * 2, IDLE_PAUSE_S[1])
 
     def receive_batch(self) -> list[dict[str, Any]]:
         """Up to ``BatchSize`` messages, gathering for ``MaximumBatchingWindowInSeconds`` when set.
@@ -211,10 +229,10 @@ class QueuePoller:
         SQS hands out at most 10 messages per receive; larger batches are gathered over several
         receives within the batching window, as the event source mapping does.
         """
-        messages = self._receive(min(self.batch_size, 10), self.wait_s)
+        messages = self._first_messages()
         window_ends = time.monotonic() + self.mapping.batching_window_s
         while messages and len(messages) < self.batch_size and time.monotonic() < window_ends:
-            more = self._receive(min(self.batch_size - len(messages), 10), 0)
+            more = self._receive(min(self.batch_size - len(messages), 10))
             if not more:
                 time.sleep(0.1)
             messages.extend(more)
