@@ -79,7 +79,10 @@ class BudgetedClients:
         return f"BudgetedClients(base_url={self._base_url!r}, limit={self._limit}, window_s={self._window_s})"
 
     def budget(self, api_key: str) -> DynamoDBRateBudget:
-        fingerprint = key_fingerprint(api_key)
+        return self.budget_of(key_fingerprint(api_key))
+
+    def budget_of(self, fingerprint: str) -> DynamoDBRateBudget:
+        """The budget of the key with this fingerprint (MyUnisoft counts per key)."""
         with self._lock:
             budget = self._budgets.get(fingerprint)
             if budget is None:
@@ -96,9 +99,10 @@ class BudgetedClients:
                 self._budgets[fingerprint] = budget
             return budget
 
-    def wait_s(self, api_key: str) -> float:
-        """Seconds before the key's budget has room for one more request (0: now); books nothing."""
-        return self.budget(api_key).wait_s()
+    def wait_s(self, key_fingerprint: str) -> float:
+        """Seconds before the budget of the key with this fingerprint has room for one more request
+        (0: now); books nothing. The fingerprint is enough: no key needs to be read to ask."""
+        return self.budget_of(key_fingerprint).wait_s()
 
     def open(self, api_key: str) -> MyUnisoftClient:
         return MyUnisoftClient(

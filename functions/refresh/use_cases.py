@@ -87,8 +87,9 @@ class ReferenceClient(Protocol):
 class ReferenceClients(Protocol):
     def open(self, api_key: str) -> ReferenceClient: ...
 
-    def wait_s(self, api_key: str) -> float:
-        """Seconds before the key's budget has room for one more request (0: now); books nothing."""
+    def wait_s(self, key_fingerprint: str) -> float:
+        """Seconds before the budget of the key with this fingerprint has room for one more request
+        (0: now); books nothing."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def handle(request: RefreshRequest, ports: RefreshPorts) -> Handled:
     except KeyNotFound:
         return Handled("skipped", "key destroyed")
     used = connection.model_copy(update={"key_fingerprint": key_fingerprint(api_key)})
-    wait = ports.clients.wait_s(api_key)
+    wait = ports.clients.wait_s(used.key_fingerprint)
     if wait > ports.budget_wait_s:
         return _postpone(request, wait, ports)
     with closing(ports.clients.open(api_key)) as client:

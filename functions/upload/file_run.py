@@ -37,7 +37,6 @@ class FileRun:
         self._references: References | None = None
         self.reference_version: int | None = None
         """The version of the file's references the run checks entries against."""
-        self._budget_wait: float | None = None
 
     @property
     def policy(self) -> UploadPolicy:
@@ -62,19 +61,21 @@ class FileRun:
         self.count("out_of_time")
         return True
 
-    def budget_ready(self, entry_ids: Iterable[str]) -> bool:
-        """Whether the key's budget has room within the worker's short wait (asked once per run).
+    def budget_ready(self, entry_ids: Iterable[str], fingerprint: str | None = None) -> bool:
+        """Whether the key's budget has room within the worker's short wait, asked before each
+        archive is formed (what this process knows, else one read).
 
         If not, the entries' messages are postponed until shortly before it has: a firm's spent
         budget sends its messages back rather than holding the worker, which other firms' entries
-        may be queued for (docs/architecture.md §8). No attempt is spent.
+        may be queued for (docs/architecture.md §8). No attempt is spent. ``fingerprint``: the
+        key's, before the run has loaded the key.
         """
-        if self._budget_wait is None:
-            assert self.api_key is not None
-            self._budget_wait = self.ports.uploaders.wait_s(self.api_key)
-        if self._budget_wait <= self.policy.budget_wait_s:
+        fingerprint = fingerprint or self.seen_fingerprint
+        assert fingerprint is not None
+        wait = self.ports.uploaders.wait_s(fingerprint)
+        if wait <= self.policy.budget_wait_s:
             return True
-        self.fates.postpone(entry_ids, self.policy.budget_delay(self._budget_wait))
+        self.fates.postpone(entry_ids, self.policy.budget_delay(wait))
         self.count("budget_busy")
         return False
 

@@ -47,8 +47,9 @@ class Uploaders(Protocol):
 
     def open(self, api_key: str) -> Uploader: ...
 
-    def wait_s(self, api_key: str) -> float:
-        """Seconds before the key's budget has room for one more request (0: now); books nothing."""
+    def wait_s(self, key_fingerprint: str) -> float:
+        """Seconds before the budget of the key with this fingerprint has room for one more request
+        (0: now); books nothing."""
 
 
 class AccountCreator(Protocol):

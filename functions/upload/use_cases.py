@@ -95,6 +95,8 @@ def process(
 
 def run_file(run: FileRun) -> None:
     """The work on one client file's messages (steps 1 to 5 of the module docstring)."""
+    if not budget_first(run):
+        return
     todo = current_records(run)
     if not todo or not open_key(run, todo):
         return
@@ -109,6 +111,17 @@ def run_file(run: FileRun) -> None:
         fresh.extend(resume(run, batch_id, members))
     if fresh:
         form(run, fresh, run.policy.batch_max_entries)
+
+
+def budget_first(run: FileRun) -> bool:
+    """Whether the file's key has room in its budget, asked before anything else is read: under
+    another firm's backlog most messages a worker receives are of a key booked ahead, and they go
+    back at the cost of one connection read (docs/architecture.md §8). Messages of an unknown or
+    inactive connection go on, to be settled as such."""
+    connection = run.ports.connections.get(run.tenant, run.connection_id)
+    if connection is None or not connection.is_active:
+        return True
+    return run.budget_ready(run.fates.deliveries, connection.key_fingerprint)
 
 
 def current_records(run: FileRun) -> list[EntryRecord]:
@@ -179,7 +192,7 @@ def resume(run: FileRun, batch_id: str, records: list[EntryRecord]) -> list[Entr
             return settle_kept(run, batch, records, unsettled=0) or []
         settle_rejected(run, batch, batch.error, unsettled=0, counted=True)
         return []
-    if not run.budget_ready(r.entry_id for r in records) or run.out_of_time(r.entry_id for r in records):
+    if run.out_of_time(r.entry_id for r in records) or not run.budget_ready(r.entry_id for r in records):
         return []
     restarting = [r for r in records if r.status is not EntryStatus.UPLOADING]
     now_ms = run.now_ms()
@@ -212,8 +225,6 @@ def resume(run: FileRun, batch_id: str, records: list[EntryRecord]) -> list[Entr
 
 def form(run: FileRun, records: list[EntryRecord], max_entries: int) -> None:
     """Check entries, then upload the good ones in archives of at most ``max_entries``."""
-    if not run.budget_ready(r.entry_id for r in records):
-        return
     references = run.references()
     if references is None:
         for record in records:
@@ -242,7 +253,8 @@ def new_batch(run: FileRun, chunk: list[Ready], *, retry_race: bool) -> None:
     When some entries changed since they were read (a duplicated delivery), the others are tried
     once more in a batch of their own, and the changed ones come back later.
     """
-    if run.out_of_time(item.record.entry_id for item in chunk):
+    entry_ids = [item.record.entry_id for item in chunk]
+    if run.out_of_time(entry_ids) or not run.budget_ready(entry_ids):
         return
     plan = BatchPlan(
         batch_id=uuid.uuid4().hex,

@@ -37,6 +37,7 @@ from tra_core.store.records import (
     RefreshRequest,
     RefreshResult,
 )
+from tra_core.store.records import key_fingerprint as key_fingerprint_of
 
 
 class Clock:
@@ -308,13 +309,15 @@ class FakeMyUnisoft(ReferenceClients):
         self.failure: MyUnisoftError | None = None
         """Raised by every call while set (maintenance, a wrong third-party secret...)."""
         self.budget_waits: dict[str, float] = {}
-        """What :meth:`wait_s` answers per key: how long its budget is booked by other work."""
+        """What :meth:`wait_s` answers per key (by the key, for readable tests): how long its
+        budget is booked by other work."""
 
     def open(self, api_key: str) -> FakeClient:
         return FakeClient(self, api_key)
 
-    def wait_s(self, api_key: str) -> float:
-        return self.budget_waits.get(api_key, 0.0)
+    def wait_s(self, key_fingerprint: str) -> float:
+        waits = {key_fingerprint_of(key): wait for key, wait in self.budget_waits.items()}
+        return waits.get(key_fingerprint, 0.0)
 
     def revoke(self, api_key: str) -> None:
         self.keys[api_key].revoked = True

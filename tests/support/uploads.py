@@ -342,12 +342,14 @@ class FakeUploads(Uploaders):
     opened_with: list[str] = field(default_factory=list)
     budget_wait_s: float = 0.0
     """What :meth:`wait_s` answers: how long the key's budget is booked (another firm's backlog)."""
+    budget_asked: int = 0
 
     def open(self, api_key: str) -> FakeUploader:
         self.opened_with.append(api_key)
         return FakeUploader(self)
 
-    def wait_s(self, api_key: str) -> float:
+    def wait_s(self, key_fingerprint: str) -> float:
+        self.budget_asked += 1
         return self.budget_wait_s
 
     @property

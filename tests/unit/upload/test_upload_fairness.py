@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.support.upload_world import SOCIETY, World
@@ -91,3 +93,22 @@ def test_a_postponed_message_returns_with_at_most_the_short_wait_left(wait_s: fl
     assert delay == delay_s
     assert delay == int(delay)  # SQS delays are whole seconds: this one is not rounded up late
     assert wait_s - delay <= policy.budget_wait_s or delay == 1.0
+
+
+def test_a_budget_spent_by_the_runs_first_archive_postpones_the_next_before_it_is_formed(
+    world: World,
+) -> None:
+    # Given archives of one entry, and a budget that the first upload books 9 s ahead
+    world.policy = dataclasses.replace(world.policy, batch_max_entries=1)
+    world.myunisoft.script = [lambda upload: setattr(world.myunisoft, "budget_wait_s", 9.0)]
+    deliveries = world.post(world.entry("e-1"), world.entry("e-2", reference="F-2"))
+
+    # When the worker handles both entries
+    report = world.run(deliveries)
+
+    # Then the first is uploaded, the second postponed without an archive formed for it
+    assert report.failed == [] and report.counts["postponed"] == 1
+    assert world.record("e-1").status is EntryStatus.UPLOADED
+    second = world.record("e-2")
+    assert (second.status, second.batch_id) == (EntryStatus.QUEUED, None)
+    assert len(world.archives.items) == 1 and len(world.myunisoft.calls) == 1
