@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from tra_core.domain.lifecycle import EntryStatus
 from tra_core.domain.verification import Verification
 from tra_core.store.dynamodb import from_item, is_conditional_failure, table_entries, to_item
-from tra_core.store.dynamodb_entries import entry_key, entry_update
+from tra_core.store.dynamodb_entries import change_update, entry_key
 from tra_core.store.entries import EntryChange, EntryRecord, MyUnisoftCopy
 from tra_core.store.verification import IdClaim
 
@@ -57,17 +57,7 @@ class DynamoDBClaims:
     def claim(self, change: EntryChange, producer_id: str, now: datetime) -> bool:
         """Claim ``producer_id`` for the change's entry version and apply the change, together."""
         key = change.key
-        update = entry_update(
-            key,
-            change.version,
-            now=now,
-            transition=change.transition,
-            expect_status=change.expect_status,
-            expect_batch=change.expect_batch,
-            set_values=change.set_values,
-            remove=change.remove,
-            add_attempts=change.add_attempts,
-        )
+        update = change_update(change, now)
         values = {
             "entry_id": key.entry_id,
             "version": change.version,

@@ -188,6 +188,21 @@ def entry_update(
     }
 
 
+def change_update(change: EntryChange, now: datetime) -> dict[str, Any]:
+    """:func:`entry_update`'s parameters for one :class:`EntryChange`."""
+    return entry_update(
+        change.key,
+        change.version,
+        now=now,
+        transition=change.transition,
+        expect_status=change.expect_status,
+        expect_batch=change.expect_batch,
+        set_values=change.set_values,
+        remove=change.remove,
+        add_attempts=change.add_attempts,
+    )
+
+
 def _condition(
     expect_status: Collection[EntryStatus] | None,
     expect_batch: BatchExpectation,
@@ -371,17 +386,7 @@ class DynamoDBEntries:
         _each_entry(lambda change: self._apply(change, now), changes, lambda change: change.key)
 
     def _apply(self, change: EntryChange, now: datetime) -> None:
-        parameters = entry_update(
-            change.key,
-            change.version,
-            now=now,
-            transition=change.transition,
-            expect_status=change.expect_status,
-            expect_batch=change.expect_batch,
-            set_values=change.set_values,
-            remove=change.remove,
-            add_attempts=change.add_attempts,
-        )
+        parameters = change_update(change, now)
         try:
             self._client.update_item(TableName=self._table, **parameters)
         except ClientError as exc:
