@@ -432,10 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--post-concurrency", type=int, default=2, help="POSTs in flight at once (2)")
     parser.add_argument(
-        "--no-hold",
-        dest="hold",
-        action="store_false",
-        help="post with the upload workers running (default: hold them until every entry is posted)",
+        "--hold",
+        action="store_true",
+        help="hold the upload workers until every entry is posted (default: post while they run)",
     )
     parser.add_argument("--limit", type=float, default=1800, help="seconds before a wait gives up")
     parser.add_argument("--verify", action="store_true", help="keep verified delivery on (read-backs)")

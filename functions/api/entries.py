@@ -13,6 +13,7 @@ warnings and every problem, nothing stored or sent.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,10 +37,14 @@ from tra_core.store.ports import (
     EntryRepository,
     FileRepository,
     SnapshotStore,
+    UploadPacing,
     UploadQueue,
 )
 from tra_core.store.records import ClientFile, Connection, ConnectionStatus
 from tra_core.tra.writer import RenderedTra, TraOptions, render_tra
+
+#: SQS's longest delivery delay: messages of a backlog further ahead come early (and are postponed).
+MAX_DELAY_S = 900
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class IntakePorts:
     queue: UploadQueue
     clock: Callable[[], datetime]
     upload_url_expires_s: int = 900
+    pacing: UploadPacing | None = None
+    """Paces a large post's messages by its key's budget (``None``: every message at once)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,25 @@ def references_of(file: ClientFile, ports: IntakePorts) -> References | None:
 # -- use cases -------------------------------------------------------------------------------------
 
 
+def send_paced(
+    key_fingerprint: str, requests: list[UploadRequest], ports: IntakePorts, now: datetime
+) -> None:
+    """Queue the requests, delayed when the key already has more queued than its budget uploads in
+    a window: a firm's year of entries then never stands in the queue between the workers and
+    another firm's entry (``tra_core.store.backlog``, docs/architecture.md §8)."""
+    if ports.pacing is None or not requests:
+        ports.queue.send(requests)
+        return
+    ahead = ports.pacing.admit(key_fingerprint, len(requests), now.timestamp()) - now.timestamp()
+    by_delay: dict[int, list[UploadRequest]] = defaultdict(list)
+    for position, request in enumerate(requests):
+        by_delay[min(max(0, math.floor(ahead + position / ports.pacing.entries_per_s)), MAX_DELAY_S)].append(
+            request
+        )
+    for delay, group in sorted(by_delay.items()):
+        ports.queue.send(group, float(delay))
+
+
 def submit_entries(tenant: str, file_id: str, raw: object, ports: IntakePorts) -> list[Accepted]:
     """Store and queue the posted entries (see the module docstring); one result per entry, in order.
 
@@ -163,7 +189,7 @@ def submit_entries(tenant: str, file_id: str, raw: object, ports: IntakePorts) -
             # again; the worker ignores a second message for work already done.
             to_send.append(UploadRequest.of(submitted.record, "unsent", now))
         accepted.append(Accepted(submitted, warnings if submitted.outcome != "outdated" else ()))
-    ports.queue.send(to_send)
+    send_paced(connection.key_fingerprint, to_send, ports, now)
     if all(a.submitted.outcome == "outdated" for a in accepted):
         raise EntryConflict(
             "A newer version of every posted entry is already stored: an older version never replaces "

@@ -28,6 +28,11 @@ class IntakeSettings(FunctionSettings):
     UPLOAD_QUEUE_URL: NonEmpty
     #: How long a presigned document upload URL stays valid.
     UPLOAD_URL_EXPIRES_SECONDS: Annotated[int, Field(ge=60, le=604_800)] = 900
+    #: What a key's budget uploads per second (requests per window, times the entries of a full
+    #: archive): a large post's messages are paced by it (tra_core.store.backlog).
+    RATE_LIMIT_REQUESTS: Annotated[int, Field(ge=1)] = 20
+    RATE_LIMIT_WINDOW_SECONDS: Annotated[float, Field(gt=0)] = 10.0
+    UPLOAD_BATCH_MAX_ENTRIES: Annotated[int, Field(ge=1, le=99)] = 50
 
 
 class WebhookSettings(FunctionSettings):

@@ -17,6 +17,7 @@ from api.webhooks import WebhookPorts
 from common.clock import utc_now
 from common.myunisoft_access import budgeted_clients
 from tra_core.myunisoft.client import RetryPolicy
+from tra_core.store.backlog import DynamoDBBacklog
 from tra_core.store.dynamodb import DynamoDBConnections, DynamoDBFiles
 from tra_core.store.dynamodb_claims import DynamoDBClaims
 from tra_core.store.dynamodb_entries import DynamoDBEntries
@@ -72,6 +73,14 @@ def _intake_ports(settings: IntakeSettings) -> IntakePorts:
         queue=SqsQueue(session.client("sqs"), settings.UPLOAD_QUEUE_URL, kind="upload"),
         clock=utc_now,
         upload_url_expires_s=settings.UPLOAD_URL_EXPIRES_SECONDS,
+        pacing=DynamoDBBacklog(
+            dynamodb,
+            settings.TABLE_NAME,
+            entries_per_s=settings.RATE_LIMIT_REQUESTS
+            / settings.RATE_LIMIT_WINDOW_SECONDS
+            * settings.UPLOAD_BATCH_MAX_ENTRIES,
+            window_s=settings.RATE_LIMIT_WINDOW_SECONDS,
+        ),
     )
 
 

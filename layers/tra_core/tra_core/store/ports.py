@@ -242,6 +242,17 @@ class UploadQueue(Protocol):
     def dead_letter(self, body: str) -> None: ...
 
 
+class UploadPacing(Protocol):
+    """Each key's upload horizon, to pace a large post's messages (``tra_core.store.backlog``)."""
+
+    entries_per_s: float
+    """How many entries a key's budget uploads per second (its requests per second, times the
+    entries of a full archive)."""
+
+    def admit(self, key_fingerprint: str, count: int, now_s: float) -> float:
+        """Admit ``count`` entries of the key; the epoch second the first of them may be uploaded."""
+
+
 class VerifyQueue(Protocol):
     """The verification queue (``tra_core.store.queues``)."""
 
