@@ -40,7 +40,7 @@ from tra_core.myunisoft.errors import (
 )
 from tra_core.myunisoft.models import AccountRecord, Diary, FiscalYearRecord, Society
 from tra_core.myunisoft.ratelimit import postpone_delay
-from tra_core.store.errors import KeyNotFound, RateBudgetBusy, SnapshotExists
+from tra_core.store.errors import KeyNotFound, RateBudgetBusy, SnapshotExists, budget_wait_s
 from tra_core.store.ports import (
     ConnectionRepository,
     EntryRepository,
@@ -177,7 +177,8 @@ def handle(request: RefreshRequest, ports: RefreshPorts) -> Handled:
         except KEY_REFUSED as exc:
             return _park(used, request, exc, ports)
         except NOT_NOW as exc:
-            return _postpone(request, _wait_of(exc, ports), ports)
+            said = budget_wait_s(exc, ports.clock().timestamp())
+            return _postpone(request, 2.0 if said is None else said, ports)
 
 
 def _postpone(request: RefreshRequest, wait_s: float, ports: RefreshPorts) -> Handled:
@@ -186,13 +187,6 @@ def _postpone(request: RefreshRequest, wait_s: float, ports: RefreshPorts) -> Ha
     delay = postpone_delay(wait_s, ports.budget_wait_s)
     ports.queue.send([request], delay)
     return Handled("postponed", f"{delay:.0f} s")
-
-
-def _wait_of(exc: RateBudgetBusy | RateLimited, ports: RefreshPorts) -> float:
-    if isinstance(exc, RateLimited):
-        return max(exc.reset_at - ports.clock().timestamp(), 1.0)
-    wait = exc.details.get("wait_s")
-    return float(wait) if isinstance(wait, int | float) else 2.0
 
 
 def rediscover(connection: Connection, client: ReferenceClient, ports: RefreshPorts) -> Handled:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tra_core.domain.errors import TraError
 from tra_core.myunisoft.errors import RateLimited
 from tra_core.store.batches import BatchRecord, BatchStatus
-from tra_core.store.errors import RateBudgetBusy
+from tra_core.store.errors import budget_wait_s
 from upload.answers import ANSWERED, Answer, Outcome, classify
 from upload.file_run import FileRun
 from upload.settling import (
@@ -91,8 +91,9 @@ def settle_answer(
 
 
 def wait_for(run: FileRun, exc: TraError) -> float:
-    """How long to wait before a 429 or a busy budget clears (never less than a second)."""
-    if isinstance(exc, RateLimited):
-        return max(exc.reset_at - run.ports.clock().timestamp(), 1.0)
-    wait = exc.details.get("wait_s") if isinstance(exc, RateBudgetBusy) else None
-    return run.policy.budget_delay(float(wait)) if isinstance(wait, int | float) else 2.0
+    """How long to wait before a 429 or a busy budget clears (never less than a second): a 429
+    until its reset, a busy budget until a little before it has room (``UploadPolicy.budget_delay``)."""
+    wait = budget_wait_s(exc, run.ports.clock().timestamp())
+    if wait is None:
+        return 2.0
+    return wait if isinstance(exc, RateLimited) else run.policy.budget_delay(wait)

@@ -36,7 +36,7 @@ from tra_core.domain.lifecycle import FINAL_STATUSES, EntryStatus, Transition
 from tra_core.store.batches import BatchRecord, BatchStatus
 from tra_core.store.entries import EntryKey, EntryRecord
 from tra_core.store.errors import KeyNotFound
-from tra_core.store.records import key_fingerprint
+from tra_core.store.records import Connection, key_fingerprint
 from upload.batching import BatchPlan, Ready, chunks, form_batch
 from upload.documents import read_documents
 from upload.file_run import FileRun
@@ -95,10 +95,11 @@ def process(
 
 def run_file(run: FileRun) -> None:
     """The work on one client file's messages (steps 1 to 5 of the module docstring)."""
-    if not budget_first(run):
+    connection = run.ports.connections.get(run.tenant, run.connection_id)
+    if not budget_first(run, connection):
         return
     todo = current_records(run)
-    if not todo or not open_key(run, todo):
+    if not todo or not open_key(run, todo, connection):
         return
     bound: dict[str, list[EntryRecord]] = defaultdict(list)
     fresh: list[EntryRecord] = []
@@ -113,12 +114,11 @@ def run_file(run: FileRun) -> None:
         form(run, fresh, run.policy.batch_max_entries)
 
 
-def budget_first(run: FileRun) -> bool:
+def budget_first(run: FileRun, connection: Connection | None) -> bool:
     """Whether the file's key has room in its budget, asked before anything else is read: under
     another firm's backlog most messages a worker receives are of a key booked ahead, and they go
     back at the cost of one connection read (docs/architecture.md §8). Messages of an unknown or
     inactive connection go on, to be settled as such."""
-    connection = run.ports.connections.get(run.tenant, run.connection_id)
     if connection is None or not connection.is_active:
         return True
     return run.budget_ready(run.fates.deliveries, connection.key_fingerprint)
@@ -152,10 +152,9 @@ def current_records(run: FileRun) -> list[EntryRecord]:
     return todo
 
 
-def open_key(run: FileRun, todo: list[EntryRecord]) -> bool:
-    """Load the connection's key for the run; ``False`` when the entries cannot be sent (parked or
-    left alone)."""
-    connection = run.ports.connections.get(run.tenant, run.connection_id)
+def open_key(run: FileRun, todo: list[EntryRecord], connection: Connection | None) -> bool:
+    """Load the connection's key for the run (the connection as read at its start); ``False`` when
+    the entries cannot be sent (parked or left alone)."""
     if connection is None:  # no such connection for this tenant: leave the entries alone
         logger.warning("upload messages name an unknown connection", extra={"count": len(todo)})
         run.fates.done(r.entry_id for r in todo)

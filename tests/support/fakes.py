@@ -37,7 +37,9 @@ from tra_core.store.records import (
     RefreshRequest,
     RefreshResult,
 )
-from tra_core.store.records import key_fingerprint as key_fingerprint_of
+from tra_core.store.records import (
+    key_fingerprint as key_fingerprint_of,
+)
 
 
 class Clock:

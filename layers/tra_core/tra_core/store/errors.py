@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tra_core.domain.errors import TraError
+from tra_core.myunisoft.errors import RateLimited
 
 
 class KeyNotFound(LookupError):
@@ -26,3 +27,13 @@ class RateBudgetBusy(TraError):
 
     code = "RATE_BUDGET_BUSY"
     retryable = True
+
+
+def budget_wait_s(error: TraError, now_s: float) -> float | None:
+    """Seconds until the key's budget has room again, as ``error`` says it: MyUnisoft's 429 by its
+    window's reset (never less than a second), a busy budget of ours by the wait it computed;
+    ``None`` when the error says nothing of it."""
+    if isinstance(error, RateLimited):
+        return max(error.reset_at - now_s, 1.0)
+    wait = error.details.get("wait_s") if isinstance(error, RateBudgetBusy) else None
+    return float(wait) if isinstance(wait, int | float) else None
