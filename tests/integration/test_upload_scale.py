@@ -7,9 +7,9 @@ messages waiting: moto's SQS slows down with the queue's depth, which would othe
 
 The firm is onboarded with the tests' fast budget; then MyUnisoft (the emulator) and the bridge
 both limit the key to the budget under test, so one request over the budget would show as a 429;
-the test also checks every sliding window of the emulator's request log. The achieved rate of
-uploads is reported as a fraction of the budget (the goal is 0.9 or more; the margin alone caps the
-steady state at WINDOW / (WINDOW + MARGIN) = 0.92): printed, and recorded as test properties.
+the test also counts the emulator's request log into MyUnisoft's fixed windows. The achieved rate
+of uploads is reported as a fraction of the budget (the goal is 0.9 or more): printed, and recorded
+as test properties.
 Timing is measured and reported, never asserted.
 
 The test runs twice: with verified delivery on (a verification worker, a fifth process, reads every
@@ -37,6 +37,7 @@ from tests.support.upload_bridge import (
     TEST_UPLOAD_SETTINGS,
     UploadBridge,
     busiest_window,
+    myunisoft_window_counts,
     emulator_imports,
     entry,
 )
@@ -184,12 +185,12 @@ def test_a_thousand_entries_across_ten_files_are_uploaded_by_four_workers_within
         sum(len([ln for ln in i["entries"] if ln["direction"]]) for i in imports)
         == 3 * FILES * ENTRIES_PER_FILE
     )
-    # And no request went over the budget: no 429, and no sliding window held more than the limit
+    # And no request went over the budget: no 429, and no window of MyUnisoft's counted more than the limit
     requests = emulator.requests()[before:]
     uploads = [r for r in requests if r["path"] == "/api/v1/TRA/partial"]
     read_backs = [r for r in requests if r["path"] == "/api/v1/mad/entries"]
     assert [r["status"] for r in requests if r["status"] != 200] == []
-    assert busiest_window([r["at"] for r in requests], WINDOW_S) <= LIMIT
+    assert max(myunisoft_window_counts([r["at"] for r in requests], WINDOW_S)) <= LIMIT
 
     # Report the achieved throughput as a fraction of the budget
     times = sorted(r["at"] for r in uploads)

@@ -213,6 +213,22 @@ def upload_requests(emulator: EmulatorControl) -> list[dict[str, Any]]:
     return [r for r in emulator.requests() if r["path"] == "/api/v1/TRA/partial"]
 
 
+def myunisoft_window_counts(times: Sequence[float], window_s: float) -> list[int]:
+    """The requests MyUnisoft counts in each of its windows, by the times it received them.
+
+    MyUnisoft's window is fixed: it opens at the first request after the previous one ended and
+    lasts ``window_s`` (``myunisoft-api.md`` §10, as the emulator counts).
+    """
+    counts: list[int] = []
+    end: float | None = None
+    for moment in sorted(times):
+        if end is None or moment >= end:
+            end = moment + window_s
+            counts.append(0)
+        counts[-1] += 1
+    return counts
+
+
 def busiest_window(times: Sequence[float], window_s: float) -> int:
     """The most request starts inside any ``window_s`` interval (a sliding window)."""
     ordered = sorted(times)

@@ -3,18 +3,31 @@
 MyUnisoft allows 20 requests per 10-second window per API key (``myunisoft-api.md`` §10). The
 bridge calls it from the API, from many refresh workers and from upload workers at once, so each
 process pacing itself is not enough: they share one item, ``LIMIT#<key fingerprint>`` /
-``WINDOW``, holding the start times of the last ``limit`` requests, past or planned.
+``WINDOW``, holding the start times of the recent requests, past or planned, and what MyUnisoft
+said of its window.
 
-A request reserves its start time: the earliest moment, not before the last reservation, at which
-fewer than ``limit`` starts fall in the preceding ``window + margin``. Reserving is one conditional
-write (``rev = :seen``) of the list with that time appended, so two Lambdas can never take the same
-place; the caller then sleeps until its time comes. Waiting happens after the write, so Lambdas
-queued on a spent window do not all race for each freed place: contention is limited to writes
-that really overlap, and a lost race returns the winner's list (``ALL_OLD``) for an immediate retry.
+A request reserves its start time by :func:`schedule`, then sleeps until it comes. Reserving is
+one conditional write (``rev = :seen``) of the item with that time appended, so two Lambdas can
+never take the same place; waiting happens after the write, so Lambdas queued on a spent window do
+not all race for each freed place, and a lost race returns the winner's item (``ALL_OLD``) for an
+immediate retry.
 
-Being a sliding window, it never exceeds MyUnisoft's fixed window whatever its phase; the margin
-absorbs the spread of latency between our clocks and MyUnisoft's. The class implements
-:class:`tra_core.myunisoft.ratelimit.RateLimiter` (``acquire``, ``release``, ``observe``).
+Two rules may grant a start; either is safe on its own (docs/architecture.md §8):
+
+- **sliding**: fewer than ``limit`` starts in the preceding ``window + margin``. It never exceeds
+  MyUnisoft's fixed window whatever its phase, but it caps a backlog at ``limit`` requests per
+  ``window + margin`` (0.952 of the budget at the default margin).
+- **aligned**: MyUnisoft's answers carry ``X-Rate-Limit-Reset``, the end of its current window
+  (on its clock). A start at least ``guard`` after that end arrives in a later window; it is
+  granted while fewer than ``limit`` starts that could arrive after the end are pending (started
+  after ``reset - margin`` and not yet answered: an answered request was counted in a window that
+  ended by the latest reset). Each window then takes its full ``limit``, the guard only at its edge.
+
+Both rest on what the margin and the guard state: a request reaches MyUnisoft within ``margin`` of
+its start (its latency), MyUnisoft's clock is never more than ``guard`` behind ours, and latency
+and clock offset together never put an arrival (on MyUnisoft's clock) more than ``margin`` after
+the start (on ours). The class implements :class:`tra_core.myunisoft.ratelimit.RateLimiter` (``acquire``,
+``release``, ``observe``).
 """
 
 from __future__ import annotations
@@ -23,6 +36,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -34,18 +48,60 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
-def schedule(grants: Sequence[int], not_before_ms: int, limit: int, span_ms: int) -> tuple[list[int], int]:
-    """Business rule: at most ``limit`` request starts in any ``span_ms`` interval, in order.
+@dataclass(frozen=True, slots=True)
+class BudgetRule:
+    """MyUnisoft's limit as the bridge books it, in milliseconds.
 
-    Returns the start time (ms) of one more request (the earliest at or after ``not_before_ms``
-    and after every start already booked) and the booked starts that still matter for later
-    requests (those after ``slot - span_ms``, oldest first; at most ``limit - 1`` of them).
+    ``limit`` starts per ``window_ms``; a request reaches MyUnisoft within ``margin_ms`` of its
+    start, and on MyUnisoft's clock no earlier than ``guard_ms`` before its start on ours and no
+    later than ``margin_ms`` after it.
+    """
+
+    limit: int
+    window_ms: int
+    margin_ms: int = 0
+    guard_ms: int = 0
+
+    @property
+    def span_ms(self) -> int:
+        """How long a start counts for under the sliding rule."""
+        return self.window_ms + self.margin_ms
+
+
+@dataclass(frozen=True, slots=True)
+class ServerWindow:
+    """What MyUnisoft's answers said: the end of its latest window (ms, its clock) and the starts answered.
+
+    Every start in ``answered`` was counted in a window that ended by ``reset_ms``.
+    """
+
+    reset_ms: int
+    answered: frozenset[int] = frozenset()
+
+
+def schedule(
+    grants: Sequence[int], not_before_ms: int, rule: BudgetRule, server: ServerWindow | None = None
+) -> tuple[list[int], int]:
+    """Business rule: the start time (ms) of one more request, by the sliding or the aligned rule.
+
+    The start is the earliest at or after ``not_before_ms`` and after every start already booked
+    that one of the two rules of the module docstring grants (the aligned one only while
+    ``server`` is fresh: the start falls within a window of its reset). Returns the booked starts
+    that still matter for later requests (oldest first) and the start.
     """
     booked = sorted(grants)
     slot = max(not_before_ms, booked[-1]) if booked else not_before_ms
-    if len(booked) >= limit:
-        slot = max(slot, booked[-limit] + span_ms)
-    return [g for g in booked if g > slot - span_ms], slot
+    best = slot if len(booked) < rule.limit else max(slot, booked[-rule.limit] + rule.span_ms)
+    if server is not None and best > slot:
+        aligned = max(slot, server.reset_ms + rule.guard_ms)
+        edge = server.reset_ms - rule.margin_ms
+        pending = sum(1 for g in booked if g >= edge and g not in server.answered)
+        if aligned < min(best, server.reset_ms + rule.window_ms) and pending < rule.limit:
+            best = aligned
+    keep_from = best - rule.span_ms + 1
+    if server is not None and best < server.reset_ms + rule.window_ms:
+        keep_from = min(keep_from, server.reset_ms - rule.margin_ms)
+    return [g for g in booked if g >= keep_from], best
 
 
 def budget_key(budget_id: str) -> dict[str, Any]:
@@ -72,9 +128,13 @@ class DynamoDBRateBudget:
     limit, window_s:
         MyUnisoft's limit: ``limit`` requests per ``window_s`` seconds.
     margin_s:
-        Extra time each start counts for, so that latency spread never puts ``limit + 1``
-        requests into one of MyUnisoft's windows. A request whose booking write returns more
-        than half the margin after its booked time books again.
+        The most a request may reach MyUnisoft after it starts (latency and clock offset): under
+        the sliding rule each start counts for ``window_s + margin_s``. A request whose booking
+        write returns more than half the margin after its booked time books again.
+    guard_s:
+        The most a request may reach MyUnisoft before it starts by our clock (MyUnisoft's clock
+        being ahead): the aligned rule starts requests this long after the window's reset.
+        Defaults to 0.1 s, or the margin when it is smaller.
     max_wait_s:
         The furthest ahead :meth:`acquire` may book; beyond it raises :class:`RateBudgetBusy`.
     share:
@@ -94,25 +154,35 @@ class DynamoDBRateBudget:
         limit: int = 20,
         window_s: float = 10.0,
         margin_s: float = 0.5,
+        guard_s: float | None = None,
         max_wait_s: float = 60.0,
         share: float = 1.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        if limit < 1 or window_s <= 0 or margin_s < 0 or not 0 < share <= 1:
-            raise ValueError("limit and window_s must be positive, margin_s not negative, share in (0, 1]")
+        if limit < 1 or window_s <= 0 or margin_s < 0 or not 0 < share <= 1 or (guard_s or 0) < 0:
+            raise ValueError("limit and window_s must be positive, margins not negative, share in (0, 1]")
         self._client = client
         self._table = table_name
         self._key = budget_key(budget_id)
         self.limit = limit
-        self._own_limit = max(1, math.floor(limit * share))
         self.window_s = window_s
-        self._span_ms = round((window_s + margin_s) * 1000)
+        self._rule = BudgetRule(
+            limit=max(1, math.floor(limit * share)),
+            window_ms=round(window_s * 1000),
+            margin_ms=round(margin_s * 1000),
+            guard_ms=round((min(0.1, margin_s) if guard_s is None else guard_s) * 1000),
+        )
         self._max_wait_s = max_wait_s
         self._clock = clock
         self._sleep = sleep
         self._grants: list[int] = []
         self._rev: int | None = None
+        self._reset_ms: int | None = None
+        """The latest end of MyUnisoft's window known here (ms, MyUnisoft's clock)."""
+        self._answered: set[int] = set()
+        """Starts known to be answered: on the item, or answered here and not yet written."""
+        self._started = threading.local()
         self._hold_until: float | None = None
         self._lock = threading.Lock()
         self._tolerance_s = margin_s / 2
@@ -133,9 +203,8 @@ class DynamoDBRateBudget:
                 # Book a little ahead, by about the time a booking write takes, so that the request
                 # starts at its booked time rather than late.
                 not_before = max(now + min(2 * self._write_s, self.window_s / 2), self._hold_until or now)
-                recent, slot_ms = schedule(
-                    self._grants, math.ceil(not_before * 1000), self._own_limit, self._span_ms
-                )
+                start_ms = math.ceil(not_before * 1000)
+                recent, slot_ms = schedule(self._grants, start_ms, self._rule, self._server())
                 if slot_ms / 1000 - now > self._max_wait_s:
                     raise RateBudgetBusy(
                         "MyUnisoft's request budget for this key is booked by other work; try again later.",
@@ -151,6 +220,7 @@ class DynamoDBRateBudget:
                 if written - slot_ms / 1000 <= self._tolerance_s:
                     break
                 self.late_bookings += 1
+        self._started.slot_ms = slot_ms
         delay = slot_ms / 1000 - self._clock()
         if delay > 0:
             self._sleep(delay)
@@ -179,24 +249,43 @@ class DynamoDBRateBudget:
     def _known_wait(self) -> float:
         now = self._clock()
         not_before = max(now, self._hold_until or now)
-        _, slot_ms = schedule(self._grants, math.floor(not_before * 1000), self._own_limit, self._span_ms)
+        _, slot_ms = schedule(self._grants, math.floor(not_before * 1000), self._rule, self._server())
         return max(0.0, round(slot_ms / 1000 - now, 3))
 
+    def _server(self) -> ServerWindow | None:
+        if self._reset_ms is None:
+            return None
+        return ServerWindow(self._reset_ms, frozenset(self._answered))
+
     def observe(self, route: str, headers: Mapping[str, str]) -> None:
-        """When MyUnisoft says the window is spent (someone else uses the key too), wait for its reset."""
+        """Learn MyUnisoft's window from an answer: its end, that this thread's start was answered,
+        and, when the window is spent (someone else uses the key too), to wait for its reset."""
         remaining = _header(headers, "x-rate-limit-remaining")
         reset_at = _header(headers, "x-rate-limit-reset")
-        if remaining is None or reset_at is None or remaining > 0:
+        if reset_at is None:
             return
+        slot_ms = getattr(self._started, "slot_ms", None)
+        self._started.slot_ms = None
         now = self._clock()
-        if reset_at > now:
-            with self._lock:
+        with self._lock:
+            reset_ms = math.floor(reset_at * 1000)
+            self._reset_ms = reset_ms if self._reset_ms is None else max(self._reset_ms, reset_ms)
+            if slot_ms is not None:
+                self._answered.add(slot_ms)
+            if remaining is not None and remaining <= 0 and reset_at > now:
                 self._hold_until = min(reset_at, now + self.window_s)
 
     def _book(self, grants: list[int], now: float) -> bool:
-        """Write ``grants`` unless someone wrote since we read; on a lost race, load what they wrote."""
+        """Write ``grants`` unless someone wrote since we read; on a lost race, load what they wrote.
+
+        The write also carries what this process learnt from MyUnisoft's answers (the latest reset,
+        the starts answered), so that every holder books by the aligned rule with it.
+        """
+        kept = set(grants)
         values: dict[str, Any] = {
             ":grants": grants,
+            ":answered": sorted(self._answered & kept),
+            ":reset": self._reset_ms or 0,
             ":next": (self._rev or 0) + 1,
             ":expires": int(now + max(3600.0, 10 * self.window_s)),
         }
@@ -209,7 +298,10 @@ class DynamoDBRateBudget:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key,
-                UpdateExpression="SET #grants = :grants, #rev = :next, expires_at = :expires",
+                UpdateExpression=(
+                    "SET #grants = :grants, answered = :answered, reset_ms = :reset, #rev = :next, "
+                    "expires_at = :expires"
+                ),
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#grants": "grants", "#rev": "rev"},
                 ExpressionAttributeValues=to_item(values),
@@ -226,10 +318,17 @@ class DynamoDBRateBudget:
             self._load(from_item(item) if item else {})
             return False
         self._grants = grants
+        self._answered &= kept
         self._rev = int(values[":next"])
         return True
 
     def _load(self, values: Mapping[str, Any]) -> None:
+        """Take the item as written by the others, keeping what this process learnt and has not written."""
         rev = values.get("rev")
         self._rev = None if rev is None else int(rev)
         self._grants = [int(g) for g in values.get("grants", [])]
+        answered = self._answered | {int(g) for g in values.get("answered", [])}
+        self._answered = answered & set(self._grants)
+        reset = int(values.get("reset_ms", 0) or 0)
+        if reset:
+            self._reset_ms = reset if self._reset_ms is None else max(self._reset_ms, reset)
