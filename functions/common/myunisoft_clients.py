@@ -104,6 +104,11 @@ class BudgetedClients:
         (0: now); books nothing. The fingerprint is enough: no key needs to be read to ask."""
         return self.budget_of(key_fingerprint).wait_s()
 
+    def reserve(self, key_fingerprint: str, max_wait_s: float) -> float:
+        """Book the calling thread's next request on the key if its budget has room within
+        ``max_wait_s`` (0.0), else the wait, booking nothing (``DynamoDBRateBudget.reserve``)."""
+        return self.budget_of(key_fingerprint).reserve(max_wait_s)
+
     def open(self, api_key: str) -> MyUnisoftClient:
         return MyUnisoftClient(
             self._base_url,

@@ -61,19 +61,23 @@ class FileRun:
         self.count("out_of_time")
         return True
 
-    def budget_ready(self, entry_ids: Iterable[str], fingerprint: str | None = None) -> bool:
+    def budget_ready(
+        self, entry_ids: Iterable[str], fingerprint: str | None = None, *, reserve: bool = False
+    ) -> bool:
         """Whether the key's budget has room within the worker's short wait, asked before each
-        archive is formed (what this process knows, else one read).
+        archive is formed (what this process knows, else one read) and, with ``reserve``, once
+        it is formed, booking the upload's start before the entries are claimed into a batch.
 
         If not, the entries' messages are postponed until shortly before it has: a firm's spent
         budget sends its messages back rather than holding the worker, which other firms' entries
-        may be queued for (docs/architecture.md §8). No attempt is spent. ``fingerprint``: the
-        key's, before the run has loaded the key.
+        may be queued for (docs/architecture.md §8). No attempt is spent, and nothing is frozen.
+        ``fingerprint``: the key's, before the run has loaded the key.
         """
         fingerprint = fingerprint or self.seen_fingerprint
         assert fingerprint is not None
-        wait = self.ports.uploaders.wait_s(fingerprint)
-        if wait <= self.policy.budget_wait_s:
+        uploaders, short = self.ports.uploaders, self.policy.budget_wait_s
+        wait = uploaders.reserve(fingerprint, short) if reserve else uploaders.wait_s(fingerprint)
+        if wait <= short:
             return True
         self.fates.postpone(entry_ids, self.policy.budget_delay(wait))
         self.count("budget_busy")

@@ -51,6 +51,10 @@ class Uploaders(Protocol):
         """Seconds before the budget of the key with this fingerprint has room for one more request
         (0: now); books nothing."""
 
+    def reserve(self, key_fingerprint: str, max_wait_s: float) -> float:
+        """Book the start of this thread's next upload on the key if its budget has room within
+        ``max_wait_s`` (0.0: booked; the next upload takes it); else the wait, nothing booked."""
+
 
 class AccountCreator(Protocol):
     """MyUnisoft's find-or-create of an account (``MyUnisoftClient.create_account``): safe to repeat,

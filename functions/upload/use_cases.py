@@ -265,6 +265,11 @@ def new_batch(run: FileRun, chunk: list[Ready], *, retry_race: bool) -> None:
         lease_until_ms=run.now_ms() + int(run.policy.lease_s * 1000),
     )
     formed = form_batch(chunk, plan, max_document_bytes=run.policy.document_max_bytes)
+    # The upload's start is booked before the entries are frozen into the batch: a budget taken by
+    # other workers since the question above sends the messages back as they came, to be formed
+    # into full archives again, rather than a frozen batch whose messages return scattered.
+    if not run.budget_ready(entry_ids, reserve=True):
+        return
     run.ports.archives.put(formed.batch.archive_key, formed.archive)
     if run.ports.batches.claim(formed.batch, formed.claims, plan.now):
         run.count("batches")

@@ -126,3 +126,51 @@ def test_myunisoft_saying_the_window_is_spent_holds_the_next_request(stack: Stac
 
     # Then it started only after MyUnisoft's reset
     assert time.time() >= reset_at
+
+
+def _grants(stack: Stack, budget_id: str) -> list[int]:
+    item = stack.session.client("dynamodb").get_item(
+        TableName=stack.ref("StateTable"),
+        Key={"PK": {"S": f"LIMIT#{budget_id}"}, "SK": {"S": "WINDOW"}},
+        ConsistentRead=True,
+    )["Item"]
+    return [int(g["N"]) for g in item["grants"]["L"]]
+
+
+def test_a_reserved_start_is_the_one_the_next_request_takes(stack: Stack) -> None:
+    # Given a worker that reserves its upload's start before it claims the entries
+    key = f"sha256:reserved-{uuid.uuid4().hex}"
+    budget = _budget(stack, key, limit=3, window_s=30.0, margin_s=2.0, max_wait_s=5.0)
+    assert budget.reserve(2.0) == 0.0
+
+    # When its request asks for the budget, then it takes that start: one place booked, not two
+    budget.acquire("/api/v1/TRA/partial")
+    assert len(_grants(stack, key)) == 1
+
+    # And once the key is spent, a reservation books nothing and says how long the key is booked
+    budget.acquire("/api/v1/TRA/partial")
+    budget.acquire("/api/v1/TRA/partial")
+    wait = budget.reserve(2.0)
+    assert 25.0 < wait <= 32.05
+    assert len(_grants(stack, key)) == 3
+
+
+def test_myunisoft_s_reset_reaches_the_other_holders_and_opens_its_next_window_early(stack: Stack) -> None:
+    # Given a holder that made three requests (3 per 3 s, margin 1 s) and heard MyUnisoft's answers:
+    # its window ends 3 s after the first start (the first request reached it at once)
+    key = f"sha256:aligned-{uuid.uuid4().hex}"
+    holder = _budget(stack, key, limit=3, window_s=3.0, margin_s=1.0, max_wait_s=10.0)
+    for _ in range(3):
+        holder.acquire("/api/v1/TRA/partial")
+        first = _grants(stack, key)[0] / 1000
+        holder.observe(
+            "/api/v1/TRA/partial", {"X-Rate-Limit-Remaining": "1", "X-Rate-Limit-Reset": f"{first + 3:.6f}"}
+        )
+
+    # When another holder (another process) asks how long the key is booked
+    other = _budget(stack, key, limit=3, window_s=3.0, margin_s=1.0, max_wait_s=10.0)
+    wait = other.wait_s()
+
+    # Then it books by MyUnisoft's window (its end plus the 0.1 s guard), which the holder wrote
+    # with its bookings, not by the sliding rule (the first start plus window and margin: 4 s)
+    assert other.wait_s() <= wait <= first + 3.1 - time.time() + 0.05

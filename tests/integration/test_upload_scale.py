@@ -37,9 +37,9 @@ from tests.support.upload_bridge import (
     TEST_UPLOAD_SETTINGS,
     UploadBridge,
     busiest_window,
-    myunisoft_window_counts,
     emulator_imports,
     entry,
+    myunisoft_window_counts,
 )
 
 pytestmark = pytest.mark.integration

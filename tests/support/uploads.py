@@ -343,6 +343,9 @@ class FakeUploads(Uploaders):
     budget_wait_s: float = 0.0
     """What :meth:`wait_s` answers: how long the key's budget is booked (another firm's backlog)."""
     budget_asked: int = 0
+    reserve_wait_s: float | None = None
+    """What :meth:`reserve` finds, when not ``budget_wait_s``: the budget taken meanwhile."""
+    budget_reserved: int = 0
 
     def open(self, api_key: str) -> FakeUploader:
         self.opened_with.append(api_key)
@@ -351,6 +354,11 @@ class FakeUploads(Uploaders):
     def wait_s(self, key_fingerprint: str) -> float:
         self.budget_asked += 1
         return self.budget_wait_s
+
+    def reserve(self, key_fingerprint: str, max_wait_s: float) -> float:
+        self.budget_reserved += 1
+        wait = self.budget_wait_s if self.reserve_wait_s is None else self.reserve_wait_s
+        return wait if wait > max_wait_s else 0.0
 
     @property
     def imports(self) -> list[Upload]:

@@ -71,6 +71,28 @@ def test_a_budget_taken_by_another_worker_at_send_time_postpones_the_frozen_batc
     assert (world.record().status, world.record().attempts) == (EntryStatus.UPLOADED, 1)
 
 
+def test_a_budget_taken_while_the_archive_is_formed_sends_the_messages_back_unfrozen(world: World) -> None:
+    # Given the budget looked free, but other workers booked it while this one formed its archive
+    world.myunisoft.reserve_wait_s = 6.4
+    deliveries = world.post(world.entry("e-1"), world.entry("e-2", reference="F-2"))
+
+    # When the worker handles the entries
+    report = world.run(deliveries)
+
+    # Then the messages are queued again for the budget before any batch was claimed: the entries
+    # come back free to join any archive, nothing was stored or sent, no attempt was counted
+    assert report.failed == [] and (report.counts["budget_busy"], report.counts["postponed"]) == (1, 2)
+    assert sorted(delay for _, delay in world.queue.postponed) == [5.0, 5.0]
+    assert world.batches.items == {} and world.archives.items == {} and world.myunisoft.calls == []
+    assert [(world.record(e).batch_id, world.record(e).attempts) for e in ("e-1", "e-2")] == [(None, 0)] * 2
+
+    # And the redelivery, the budget free, uploads both in one archive with its start reserved
+    world.myunisoft.reserve_wait_s = None
+    assert world.run([world.delivery(request) for request, _ in world.queue.postponed]).failed == []
+    assert len(world.myunisoft.calls) == 1 and world.myunisoft.budget_reserved == 2
+    assert world.record("e-2").status is EntryStatus.UPLOADED
+
+
 def test_the_smallest_file_of_an_invocation_goes_first(world: World) -> None:
     # Given one invocation holding three entries of one file, then a lone entry of another file
     world.add_file(202, name="GARAGE")

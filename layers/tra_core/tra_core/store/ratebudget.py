@@ -186,6 +186,9 @@ class DynamoDBRateBudget:
         self._hold_until: float | None = None
         self._lock = threading.Lock()
         self._tolerance_s = margin_s / 2
+        self._reserve_lead_s = 0.0
+        """How long after :meth:`reserve` the reserved start is taken (a moving average, in seconds)."""
+        self._busy_wait_s = 0.0
         self._write_s = 0.0
         """How long a booking write takes (a moving average, in seconds)."""
         self.conflicts = 0
@@ -197,33 +200,75 @@ class DynamoDBRateBudget:
         return f"DynamoDBRateBudget(limit={self.limit}, window_s={self.window_s})"
 
     def acquire(self, route: str) -> None:
-        with self._lock:  # threads of one process share what they know of the window
-            while True:
-                now = self._clock()
-                # Book a little ahead, by about the time a booking write takes, so that the request
-                # starts at its booked time rather than late.
-                not_before = max(now + min(2 * self._write_s, self.window_s / 2), self._hold_until or now)
-                start_ms = math.ceil(not_before * 1000)
-                recent, slot_ms = schedule(self._grants, start_ms, self._rule, self._server())
-                if slot_ms / 1000 - now > self._max_wait_s:
-                    raise RateBudgetBusy(
-                        "MyUnisoft's request budget for this key is booked by other work; try again later.",
-                        details={"wait_s": round(slot_ms / 1000 - now, 3)},
-                    )
-                booked = self._book([*recent, slot_ms], now)
-                written = self._clock()
-                self._write_s = 0.8 * self._write_s + 0.2 * (written - now)
-                if not booked:
-                    continue
-                # A booking whose write returned well after its time would start late, next to
-                # requests booked after it: book again (the late place stays unused).
-                if written - slot_ms / 1000 <= self._tolerance_s:
-                    break
-                self.late_bookings += 1
+        slot_ms = self._take_reserved()
+        if slot_ms is None:
+            with self._lock:  # threads of one process share what they know of the window
+                slot_ms = self._book_next(self._max_wait_s)
+                if slot_ms is None:
+                    raise self._busy()
         self._started.slot_ms = slot_ms
         delay = slot_ms / 1000 - self._clock()
         if delay > 0:
             self._sleep(delay)
+
+    def reserve(self, max_wait_s: float) -> float:
+        """Book the start of this thread's next request now, if the budget has room within
+        ``max_wait_s``; returns 0.0 when booked, else the wait (nothing booked).
+
+        A worker reserves before it commits to a request (before it claims entries into a batch),
+        so that a budget taken by others meanwhile sends its messages back before anything is
+        frozen. The start is booked about as far ahead as this process's reservations have taken
+        to be used, and the thread's next :meth:`acquire` takes it (or books again when it comes
+        too late for it: a start must not run late of its booking).
+        """
+        with self._lock:
+            slot_ms = self._book_next(max_wait_s, lead_s=self._reserve_lead_s)
+            if slot_ms is None:
+                return self._known_wait()
+        self._started.reserved = (slot_ms, self._clock())
+        return 0.0
+
+    def _take_reserved(self) -> int | None:
+        reserved = getattr(self._started, "reserved", None)
+        self._started.reserved = None
+        if reserved is None:
+            return None
+        slot_ms, made_at = reserved
+        now = self._clock()
+        self._reserve_lead_s = 0.8 * self._reserve_lead_s + 0.2 * (now - made_at)
+        if now - slot_ms / 1000 > self._tolerance_s:
+            self.late_bookings += 1
+            return None
+        return int(slot_ms)
+
+    def _book_next(self, max_wait_s: float, lead_s: float = 0.0) -> int | None:
+        """Book the next start (the lock held); ``None`` when it would be over ``max_wait_s`` away."""
+        while True:
+            now = self._clock()
+            # Book a little ahead, by about the time a booking write takes, so that the request
+            # starts at its booked time rather than late.
+            ahead = min(max(2 * self._write_s, lead_s), self.window_s / 2)
+            not_before = max(now + ahead, self._hold_until or now)
+            recent, slot_ms = schedule(self._grants, math.ceil(not_before * 1000), self._rule, self._server())
+            if slot_ms / 1000 - now > max_wait_s:
+                self._busy_wait_s = round(slot_ms / 1000 - now, 3)
+                return None
+            booked = self._book([*recent, slot_ms], now)
+            written = self._clock()
+            self._write_s = 0.8 * self._write_s + 0.2 * (written - now)
+            if not booked:
+                continue
+            # A booking whose write returned well after its time would start late, next to
+            # requests booked after it: book again (the late place stays unused).
+            if written - slot_ms / 1000 <= self._tolerance_s:
+                return slot_ms
+            self.late_bookings += 1
+
+    def _busy(self) -> RateBudgetBusy:
+        return RateBudgetBusy(
+            "MyUnisoft's request budget for this key is booked by other work; try again later.",
+            details={"wait_s": self._busy_wait_s},
+        )
 
     def release(self, route: str) -> None:
         return None
