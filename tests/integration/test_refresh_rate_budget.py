@@ -174,3 +174,30 @@ def test_myunisoft_s_reset_reaches_the_other_holders_and_opens_its_next_window_e
     # Then it books by MyUnisoft's window (its end plus the 0.1 s guard), which the holder wrote
     # with its bookings, not by the sliding rule (the first start plus window and margin: 4 s)
     assert other.wait_s() <= wait <= first + 3.1 - time.time() + 0.05
+
+
+def test_a_reservation_used_too_late_gives_its_place_back(stack: Stack) -> None:
+    # Given a worker that reserved a start and took longer than half the margin to use it
+    key = f"sha256:late-{uuid.uuid4().hex}"
+    now = [time.time()]
+    budget = DynamoDBRateBudget(
+        stack.session.client("dynamodb"),
+        stack.ref("StateTable"),
+        key,
+        limit=3,
+        window_s=30.0,
+        margin_s=1.0,
+        max_wait_s=5.0,
+        clock=lambda: now[0],
+        sleep=lambda s: None,
+    )
+    assert budget.reserve(2.0) == 0.0
+    reserved = _grants(stack, key)
+    now[0] += 2.0
+
+    # When its request asks for the budget
+    budget.acquire("/api/v1/TRA/partial")
+
+    # Then it books a new start and the unused one is gone from the log: still one place taken
+    booked = _grants(stack, key)
+    assert len(booked) == 1 and booked != reserved and budget.late_bookings == 1

@@ -24,9 +24,10 @@ Two rules may grant a start; either is safe on its own (docs/architecture.md §8
   ended by the latest reset). Each window then takes its full ``limit``, the guard only at its edge.
 
 Both rest on what the margin and the guard state: a request reaches MyUnisoft within ``margin`` of
-its start (its latency), MyUnisoft's clock is never more than ``guard`` behind ours, and latency
-and clock offset together never put an arrival (on MyUnisoft's clock) more than ``margin`` after
-the start (on ours). The class implements :class:`tra_core.myunisoft.ratelimit.RateLimiter` (``acquire``,
+its booked start (its latency, and up to half the margin of lateness: a start that would run
+later books again), MyUnisoft's clock is never more than ``guard`` behind ours, and latency and
+clock offset together never put an arrival (on MyUnisoft's clock) more than ``margin`` after the
+booked start (on ours). The class implements :class:`tra_core.myunisoft.ratelimit.RateLimiter` (``acquire``,
 ``release``, ``observe``).
 """
 
@@ -200,10 +201,10 @@ class DynamoDBRateBudget:
         return f"DynamoDBRateBudget(limit={self.limit}, window_s={self.window_s})"
 
     def acquire(self, route: str) -> None:
-        slot_ms = self._take_reserved()
+        slot_ms, late_ms = self._take_reserved()
         if slot_ms is None:
             with self._lock:  # threads of one process share what they know of the window
-                slot_ms = self._book_next(self._max_wait_s)
+                slot_ms = self._book_next(self._max_wait_s, drop_ms=late_ms)
                 if slot_ms is None:
                     raise self._busy()
         self._started.slot_ms = slot_ms
@@ -221,35 +222,46 @@ class DynamoDBRateBudget:
         to be used, and the thread's next :meth:`acquire` takes it (or books again when it comes
         too late for it: a start must not run late of its booking).
         """
+        unused = getattr(self._started, "reserved", None)  # a reservation the thread never used
         with self._lock:
-            slot_ms = self._book_next(max_wait_s, lead_s=self._reserve_lead_s)
+            slot_ms = self._book_next(
+                max_wait_s, lead_s=self._reserve_lead_s, drop_ms=None if unused is None else int(unused[0])
+            )
             if slot_ms is None:
                 return self._known_wait()
         self._started.reserved = (slot_ms, self._clock())
         return 0.0
 
-    def _take_reserved(self) -> int | None:
+    def _take_reserved(self) -> tuple[int | None, int | None]:
+        """The thread's reserved start, if it can still be kept; else the start to give back."""
         reserved = getattr(self._started, "reserved", None)
         self._started.reserved = None
         if reserved is None:
-            return None
+            return None, None
         slot_ms, made_at = reserved
         now = self._clock()
         self._reserve_lead_s = 0.8 * self._reserve_lead_s + 0.2 * (now - made_at)
         if now - slot_ms / 1000 > self._tolerance_s:
             self.late_bookings += 1
-            return None
-        return int(slot_ms)
+            return None, int(slot_ms)
+        return int(slot_ms), None
 
-    def _book_next(self, max_wait_s: float, lead_s: float = 0.0) -> int | None:
-        """Book the next start (the lock held); ``None`` when it would be over ``max_wait_s`` away."""
+    def _book_next(self, max_wait_s: float, lead_s: float = 0.0, drop_ms: int | None = None) -> int | None:
+        """Book the next start (the lock held); ``None`` when it would be over ``max_wait_s`` away.
+
+        ``drop_ms``: a start of ours that passed unused, given back by the same write. Taking an
+        unused start out of the log only ever leaves more room than the others counted on.
+        """
         while True:
             now = self._clock()
             # Book a little ahead, by about the time a booking write takes, so that the request
             # starts at its booked time rather than late.
             ahead = min(max(2 * self._write_s, lead_s), self.window_s / 2)
             not_before = max(now + ahead, self._hold_until or now)
-            recent, slot_ms = schedule(self._grants, math.ceil(not_before * 1000), self._rule, self._server())
+            grants = list(self._grants)
+            if drop_ms is not None and drop_ms in grants:
+                grants.remove(drop_ms)
+            recent, slot_ms = schedule(grants, math.ceil(not_before * 1000), self._rule, self._server())
             if slot_ms / 1000 - now > max_wait_s:
                 self._busy_wait_s = round(slot_ms / 1000 - now, 3)
                 return None
@@ -259,10 +271,11 @@ class DynamoDBRateBudget:
             if not booked:
                 continue
             # A booking whose write returned well after its time would start late, next to
-            # requests booked after it: book again (the late place stays unused).
+            # requests booked after it: book again, giving the late place back.
             if written - slot_ms / 1000 <= self._tolerance_s:
                 return slot_ms
             self.late_bookings += 1
+            drop_ms = slot_ms
 
     def _busy(self) -> RateBudgetBusy:
         return RateBudgetBusy(
