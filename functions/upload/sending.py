@@ -25,19 +25,24 @@ from upload.settling import (
 )
 
 
-def send(run: FileRun, batch: BatchRecord, archive: bytes | None, unsettled: int) -> bool:
+def send(
+    run: FileRun, batch: BatchRecord, archive: bytes | None, unsettled: int, posted: BatchRecord | None = None
+) -> bool:
     """Upload a batch whose lease the run holds, and settle its entries from the answer.
 
+    ``posted``: the batch with this POST already counted (a new batch is claimed with its first
+    POST counted, which saves a write); otherwise the POST is counted here before it starts.
     ``True`` when MyUnisoft refused an archive of several entries: the caller bisects it.
     """
-    if batch.round_attempts >= run.policy.max_attempts:
+    if posted is None and batch.round_attempts >= run.policy.max_attempts:
         # Earlier senders crashed mid-upload too often: stop here rather than loop.
         run.ports.batches.release(batch.batch_id, run.owner)
         settle_failed(run, batch, INTERRUPTED, unsettled)
         return False
     if archive is None:
         archive = run.ports.archives.get(batch.archive_key)
-    posted = run.ports.batches.record_post(batch.batch_id, run.owner)
+    if posted is None:
+        posted = run.ports.batches.record_post(batch.batch_id, run.owner)
     if posted is None:
         run.fates.retry((m.entry_id for m in batch.members), 1.0)
         return False

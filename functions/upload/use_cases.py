@@ -271,10 +271,14 @@ def new_batch(run: FileRun, chunk: list[Ready], *, retry_race: bool) -> None:
     if not run.budget_ready(entry_ids, reserve=True):
         return
     run.ports.archives.put(formed.batch.archive_key, formed.archive)
-    if run.ports.batches.claim(formed.batch, formed.claims, plan.now):
+    # The claim counts the batch's first POST, sent right after: one write fewer per archive. A
+    # crash in between leaves a POST counted that never went out, as a crash just after counting
+    # it always did: the next sender treats it as possibly imported (HascodeVerif settles that).
+    posted = formed.batch.model_copy(update={"posts": 1})
+    if run.ports.batches.claim(posted, formed.claims, plan.now):
         run.count("batches")
         run.count("batched_entries", len(chunk))
-        send_and_bisect(run, formed.batch, formed.archive, unsettled=0)
+        send_and_bisect(run, formed.batch, formed.archive, unsettled=0, posted=posted)
         return
     current = run.ports.entries.get_many(item.record.key for item in chunk)
 
@@ -294,9 +298,11 @@ def new_batch(run: FileRun, chunk: list[Ready], *, retry_race: bool) -> None:
         run.fates.retry((item.record.entry_id for item in still), 1.0)
 
 
-def send_and_bisect(run: FileRun, batch: BatchRecord, archive: bytes | None, unsettled: int) -> None:
+def send_and_bisect(
+    run: FileRun, batch: BatchRecord, archive: bytes | None, unsettled: int, posted: BatchRecord | None = None
+) -> None:
     """Send the batch; if MyUnisoft refused an archive of several entries, upload each half apart."""
-    if send(run, batch, archive, unsettled):
+    if send(run, batch, archive, unsettled, posted):
         bisect(run, batch, unsettled)
 
 

@@ -30,6 +30,21 @@ def _record(item: Mapping[str, Any]) -> BatchRecord:
     return BatchRecord.model_validate(item_without_keys(from_item(item)))
 
 
+def _claim_update(batch_id: str, claim: Claim, now: datetime) -> dict[str, Any]:
+    """The conditional update moving one entry into the batch (the lifecycle's ``CLAIM``)."""
+    expect_batch: BatchExpectation = claim.expect_batch
+    return entry_update(
+        claim.key,
+        claim.version,
+        now=now,
+        transition=Transition.CLAIM,
+        expect_status=[claim.expect_status],
+        expect_batch=expect_batch,
+        set_values={"batch_id": batch_id, "warnings": [w.as_item() for w in claim.warnings]},
+        remove=("problems",),
+    )
+
+
 class DynamoDBBatches:
     """Batches in the bridge's table (see the module docstring)."""
 
@@ -43,38 +58,49 @@ class DynamoDBBatches:
     def claim(self, batch: BatchRecord, claims: Sequence[Claim], now: datetime) -> bool:
         """Create ``batch`` and move every claimed entry into it (``uploading``), all or nothing.
 
-        ``False`` when any entry is no longer in the state it was read in (nothing is written).
+        ``False`` when any entry is no longer in the state it was read in (the batch is not kept).
+        Several entries move in one transaction with the batch. A batch of one entry is two
+        conditional writes, the batch first (a transaction bills every write twice, and one
+        entry's write is all or nothing by itself): an entry that moved on meanwhile makes the
+        batch be deleted again, and a crash between the two leaves a batch no entry names, which
+        nobody reaches (senders find batches through their entries): a record of an archive never
+        sent, as a batch abandoned is.
         """
         values = batch.model_dump(mode="json", exclude_none=True)
         values.update(PK=f"BATCH#{batch.batch_id}", SK="META", item_type="batch")
-        items: list[Any] = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": to_item(values),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            }
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": to_item(values),
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+        updates: list[dict[str, Any]] = [
+            {"TableName": self._table, **_claim_update(batch.batch_id, claim, now)} for claim in claims
         ]
-        for claim in claims:
-            expect_batch: BatchExpectation = claim.expect_batch
-            update = entry_update(
-                claim.key,
-                claim.version,
-                now=now,
-                transition=Transition.CLAIM,
-                expect_status=[claim.expect_status],
-                expect_batch=expect_batch,
-                set_values={"batch_id": batch.batch_id, "warnings": [w.as_item() for w in claim.warnings]},
-                remove=("problems",),
-            )
-            items.append({"Update": {"TableName": self._table, **update}})
+        if len(updates) == 1:
+            return self._claim_one(batch.batch_id, put, updates[0])
         try:
+            items: list[Any] = [{"Put": put}, *({"Update": u} for u in updates)]
             self._client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
                 return False
             raise
+        return True
+
+    def _claim_one(self, batch_id: str, put: dict[str, Any], update: dict[str, Any]) -> bool:
+        try:
+            self._client.put_item(**put)
+        except ClientError as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise
+        try:
+            self._client.update_item(**update)
+        except ClientError as exc:
+            if not is_conditional_failure(exc):
+                raise
+            self._client.delete_item(TableName=self._table, Key=batch_key(batch_id))
+            return False
         return True
 
     def get(self, batch_id: str) -> BatchRecord | None:
