@@ -28,6 +28,7 @@ def _budget(
         window_s=options.get("window_s", 0.5),
         margin_s=options.get("margin_s", 0.05),
         max_wait_s=options.get("max_wait_s", 30.0),
+        share=options.get("share", 1.0),
         sleep=sleep,
     )
 
@@ -174,6 +175,11 @@ def test_myunisoft_s_reset_reaches_the_other_holders_and_opens_its_next_window_e
     # Then it books by MyUnisoft's window (its end plus the 0.1 s guard), which the holder wrote
     # with its bookings, not by the sliding rule (the first start plus window and margin: 4 s)
     assert other.wait_s() <= wait <= first + 3.1 - time.time() + 0.05
+
+    # But work of lower priority (a share of the budget: read-backs) keeps to the sliding rule,
+    # counting every start of the preceding window, so a backlog's uploads keep the windows they fill
+    low = _budget(stack, key, limit=3, window_s=3.0, margin_s=1.0, max_wait_s=10.0, share=0.67)
+    assert low.wait_s() >= first + 4.0 - time.time() - 0.05
 
 
 def test_a_reservation_used_too_late_gives_its_place_back(stack: Stack) -> None:

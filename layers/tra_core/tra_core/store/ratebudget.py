@@ -311,7 +311,10 @@ class DynamoDBRateBudget:
         return max(0.0, round(slot_ms / 1000 - now, 3))
 
     def _server(self) -> ServerWindow | None:
-        if self._reset_ms is None:
+        """What MyUnisoft said, for the aligned rule; a holder of a share books by the sliding rule
+        only, so that its part counts every start of the preceding window and leaves a backlog's
+        uploads the windows they fill (it still writes what it heard, for the others)."""
+        if self._reset_ms is None or self._rule.limit < self.limit:
             return None
         return ServerWindow(self._reset_ms, frozenset(self._answered))
 
