@@ -268,6 +268,20 @@ def sliding_counts(times: Sequence[float], window_s: float, start: float, end: f
     return counts
 
 
+def window_timeline(times: Sequence[float], window_s: float, origin: float) -> list[tuple[float, float, int]]:
+    """MyUnisoft's fixed windows (opening at the first request after the last one closed): when
+    each opened and took its last request, relative to ``origin``, and how many it took."""
+    windows: list[tuple[float, float, int]] = []
+    end: float | None = None
+    for moment in sorted(times):
+        if end is None or moment >= end:
+            end = moment + window_s
+            windows.append((moment - origin, moment - origin, 0))
+        opened, _, count = windows[-1]
+        windows[-1] = (opened, moment - origin, count + 1)
+    return windows
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -325,6 +339,8 @@ class Backfill:
     messages: int = 0
     peak_workers: int = 0
     problems: dict[str, int] = field(default_factory=dict)
+    windows: list[tuple[float, float, int]] = field(default_factory=list)
+    """MyUnisoft's windows of the run: (opened, last request, requests), seconds after the release."""
 
     @property
     def ideal_s(self) -> float:
@@ -364,6 +380,7 @@ def backfill(options: argparse.Namespace, console: Console) -> Backfill:
         result.by_path[request["path"]] = result.by_path.get(request["path"], 0) + 1
     times = [r["at"] for r in requests]
     result.busiest = max(myunisoft_window_counts(times, BUDGET_WINDOW_S), default=0)
+    result.windows = window_timeline(times, BUDGET_WINDOW_S, released)
     if uploads:
         steady = sliding_counts(times, BUDGET_WINDOW_S, uploads[0]["at"], uploads[-1]["at"])
         result.steady_mean = statistics.fmean(steady) if steady else float("nan")
@@ -401,6 +418,8 @@ def report_backfill(result: Backfill) -> list[str]:
         f"(budget {BUDGET_REQUESTS}); per sliding {BUDGET_WINDOW_S:.0f}s window, mean over the "
         f"steady part {result.steady_mean:.1f} "
         f"({result.steady_mean / BUDGET_REQUESTS:.2f} of the budget)",
+        "  MyUnisoft's windows (opened at / last request at, seconds after the release: requests): "
+        + ", ".join(f"{opened:.1f}/{last:.1f}: {n}" for opened, last, n in result.windows),
         f"  by route: {', '.join(f'{path} {n}' for path, n in sorted(result.by_path.items()))}",
         f"  429s from MyUnisoft: {result.throttled} (must be 0)",
         f"  upload invocations: {result.invocations} ({result.messages} messages, "
