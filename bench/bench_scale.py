@@ -67,7 +67,7 @@ sys.path.insert(0, str(REPO))
 
 from local.demo import Console, Story, story_entries  # noqa: E402
 from local.launcher import StackProcess  # noqa: E402
-from tests.support.upload_bridge import myunisoft_window_counts  # noqa: E402
+from tests.support.upload_bridge import myunisoft_windows  # noqa: E402
 
 FIRM_A = ("bench-firm-a", "demo-firm-key")
 FIRM_B = ("bench-firm-b", "demo-other-firm-key")
@@ -268,20 +268,6 @@ def sliding_counts(times: Sequence[float], window_s: float, start: float, end: f
     return counts
 
 
-def window_timeline(times: Sequence[float], window_s: float, origin: float) -> list[tuple[float, float, int]]:
-    """MyUnisoft's fixed windows (opening at the first request after the last one closed): when
-    each opened and took its last request, relative to ``origin``, and how many it took."""
-    windows: list[tuple[float, float, int]] = []
-    end: float | None = None
-    for moment in sorted(times):
-        if end is None or moment >= end:
-            end = moment + window_s
-            windows.append((moment - origin, moment - origin, 0))
-        opened, _, count = windows[-1]
-        windows[-1] = (opened, moment - origin, count + 1)
-    return windows
-
-
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -379,8 +365,9 @@ def backfill(options: argparse.Namespace, console: Console) -> Backfill:
     for request in requests:
         result.by_path[request["path"]] = result.by_path.get(request["path"], 0) + 1
     times = [r["at"] for r in requests]
-    result.busiest = max(myunisoft_window_counts(times, BUDGET_WINDOW_S), default=0)
-    result.windows = window_timeline(times, BUDGET_WINDOW_S, released)
+    windows = myunisoft_windows(times, BUDGET_WINDOW_S)
+    result.busiest = max((count for _, _, count in windows), default=0)
+    result.windows = [(opened - released, last - released, count) for opened, last, count in windows]
     if uploads:
         steady = sliding_counts(times, BUDGET_WINDOW_S, uploads[0]["at"], uploads[-1]["at"])
         result.steady_mean = statistics.fmean(steady) if steady else float("nan")

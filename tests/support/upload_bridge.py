@@ -213,20 +213,26 @@ def upload_requests(emulator: EmulatorControl) -> list[dict[str, Any]]:
     return [r for r in emulator.requests() if r["path"] == "/api/v1/TRA/partial"]
 
 
-def myunisoft_window_counts(times: Sequence[float], window_s: float) -> list[int]:
-    """The requests MyUnisoft counts in each of its windows, by the times it received them.
+def myunisoft_windows(times: Sequence[float], window_s: float) -> list[tuple[float, float, int]]:
+    """MyUnisoft's windows over requests received at ``times``: (opened, last request, requests).
 
     MyUnisoft's window is fixed: it opens at the first request after the previous one ended and
     lasts ``window_s`` (``myunisoft-api.md`` §10, as the emulator counts).
     """
-    counts: list[int] = []
+    windows: list[tuple[float, float, int]] = []
     end: float | None = None
     for moment in sorted(times):
         if end is None or moment >= end:
             end = moment + window_s
-            counts.append(0)
-        counts[-1] += 1
-    return counts
+            windows.append((moment, moment, 0))
+        opened, _, count = windows[-1]
+        windows[-1] = (opened, moment, count + 1)
+    return windows
+
+
+def myunisoft_window_counts(times: Sequence[float], window_s: float) -> list[int]:
+    """The requests MyUnisoft counts in each of its windows (:func:`myunisoft_windows`)."""
+    return [count for _, _, count in myunisoft_windows(times, window_s)]
 
 
 def busiest_window(times: Sequence[float], window_s: float) -> int:

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from tra_core.myunisoft.ratelimit import parse_rate_limit_headers
 from tra_core.store.dynamodb import from_item, is_conditional_failure, to_item
 from tra_core.store.errors import RateBudgetBusy
 
@@ -107,16 +108,6 @@ def schedule(
 
 def budget_key(budget_id: str) -> dict[str, Any]:
     return to_item({"PK": f"LIMIT#{budget_id}", "SK": "WINDOW"})
-
-
-def _header(headers: Mapping[str, str], name: str) -> float | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            try:
-                return float(value)
-            except ValueError:
-                return None
-    return None
 
 
 class DynamoDBRateBudget:
@@ -189,7 +180,6 @@ class DynamoDBRateBudget:
         self._tolerance_s = margin_s / 2
         self._reserve_lead_s = 0.0
         """How long after :meth:`reserve` the reserved start is taken (a moving average, in seconds)."""
-        self._busy_wait_s = 0.0
         self._write_s = 0.0
         """How long a booking write takes (a moving average, in seconds)."""
         self.conflicts = 0
@@ -204,9 +194,12 @@ class DynamoDBRateBudget:
         slot_ms, late_ms = self._take_reserved()
         if slot_ms is None:
             with self._lock:  # threads of one process share what they know of the window
-                slot_ms = self._book_next(self._max_wait_s, drop_ms=late_ms)
-                if slot_ms is None:
-                    raise self._busy()
+                slot_ms, wait_s = self._book_next(self._max_wait_s, drop_ms=late_ms)
+            if slot_ms is None:
+                raise RateBudgetBusy(
+                    "MyUnisoft's request budget for this key is booked by other work; try again later.",
+                    details={"wait_s": wait_s},
+                )
         self._started.slot_ms = slot_ms
         delay = slot_ms / 1000 - self._clock()
         if delay > 0:
@@ -224,11 +217,11 @@ class DynamoDBRateBudget:
         """
         unused = getattr(self._started, "reserved", None)  # a reservation the thread never used
         with self._lock:
-            slot_ms = self._book_next(
+            slot_ms, wait_s = self._book_next(
                 max_wait_s, lead_s=self._reserve_lead_s, drop_ms=None if unused is None else int(unused[0])
             )
-            if slot_ms is None:
-                return self._known_wait()
+        if slot_ms is None:
+            return wait_s
         self._started.reserved = (slot_ms, self._clock())
         return 0.0
 
@@ -246,8 +239,11 @@ class DynamoDBRateBudget:
             return None, int(slot_ms)
         return int(slot_ms), None
 
-    def _book_next(self, max_wait_s: float, lead_s: float = 0.0, drop_ms: int | None = None) -> int | None:
-        """Book the next start (the lock held); ``None`` when it would be over ``max_wait_s`` away.
+    def _book_next(
+        self, max_wait_s: float, lead_s: float = 0.0, drop_ms: int | None = None
+    ) -> tuple[int | None, float]:
+        """Book the next start (the lock held): the start and 0.0, or ``None`` and the wait when
+        the start would be over ``max_wait_s`` away (nothing booked).
 
         ``drop_ms``: a start of ours that passed unused, given back by the same write. Taking an
         unused start out of the log only ever leaves more room than the others counted on.
@@ -263,8 +259,7 @@ class DynamoDBRateBudget:
                 grants.remove(drop_ms)
             recent, slot_ms = schedule(grants, math.ceil(not_before * 1000), self._rule, self._server())
             if slot_ms / 1000 - now > max_wait_s:
-                self._busy_wait_s = round(slot_ms / 1000 - now, 3)
-                return None
+                return None, round(slot_ms / 1000 - now, 3)
             booked = self._book([*recent, slot_ms], now)
             written = self._clock()
             self._write_s = 0.8 * self._write_s + 0.2 * (written - now)
@@ -273,15 +268,9 @@ class DynamoDBRateBudget:
             # A booking whose write returned well after its time would start late, next to
             # requests booked after it: book again, giving the late place back.
             if written - slot_ms / 1000 <= self._tolerance_s:
-                return slot_ms
+                return slot_ms, 0.0
             self.late_bookings += 1
             drop_ms = slot_ms
-
-    def _busy(self) -> RateBudgetBusy:
-        return RateBudgetBusy(
-            "MyUnisoft's request budget for this key is booked by other work; try again later.",
-            details={"wait_s": self._busy_wait_s},
-        )
 
     def release(self, route: str) -> None:
         return None
@@ -321,10 +310,10 @@ class DynamoDBRateBudget:
     def observe(self, route: str, headers: Mapping[str, str]) -> None:
         """Learn MyUnisoft's window from an answer: its end, that this thread's start was answered,
         and, when the window is spent (someone else uses the key too), to wait for its reset."""
-        remaining = _header(headers, "x-rate-limit-remaining")
-        reset_at = _header(headers, "x-rate-limit-reset")
-        if reset_at is None:
+        info = parse_rate_limit_headers(headers)
+        if info is None or info.reset_at is None:
             return
+        remaining, reset_at = info.remaining, info.reset_at
         slot_ms = getattr(self._started, "slot_ms", None)
         self._started.slot_ms = None
         now = self._clock()
